@@ -1,0 +1,28 @@
+"""Sphinx configuration: Markdown pages (MyST), API reference from docstrings."""
+
+from __future__ import annotations
+
+import emma_osplus
+
+project = "emma_osplus"
+author = "emma_osplus developers"
+copyright = "2026, emma_osplus developers"  # noqa: A001
+version = release = emma_osplus.__version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+]
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build", "**/_build"]
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+nitpicky = False
+suppress_warnings = ["myst.xref_missing"]
+html_theme = "alabaster"
+html_title = "emma_osplus"

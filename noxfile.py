@@ -1,0 +1,58 @@
+"""Sessions for tests, lint, type checks and docs.
+
+``nox -s tests`` is the command the README and ``.ci/run`` give for the whole
+test suite.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+PYTHON = ["3.11"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (unit, property, golden files, doctests) with branch coverage."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "--cov=emma_osplus",
+        "--cov-branch",
+        "--cov-report=term",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", "docs")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py", "docs")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package and the tests."""
+    session.install("-e", ".[typecheck]")
+    session.run("mypy", "--strict", "src", "tests")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the docs with warnings as errors and run their examples as doctests."""
+    session.install("-e", ".[docs,test]")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run("pytest", "--no-cov", "-p", "no:cacheprovider", "docs", "src")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (ratios against a baseline measured in the same run)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/run.py", *session.posargs)
