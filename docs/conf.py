@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import emma_osplus
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "emma_osplus"
 author = "emma_osplus developers"
-copyright = "2026, emma_osplus developers"  # noqa: A001
+copyright = "2026, emma_osplus developers"
 version = release = emma_osplus.__version__
 
 extensions = [
@@ -14,6 +19,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
+    "emma_messages",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "**/_build"]

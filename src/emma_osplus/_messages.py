@@ -140,7 +140,8 @@ class Message:
 
     @text.default
     def _default_text(self) -> str:
-        return CATALOGUE[self.code].text_de
+        definition = CATALOGUE.get(self.code)
+        return definition.text_de if definition is not None else ""
 
     @property
     def definition(self) -> MessageDefinition:

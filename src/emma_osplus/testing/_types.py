@@ -39,7 +39,9 @@ def invalid_blzs() -> st.SearchStrategy[str]:
     """Text that is not a bank code (wrong length, leading 0 or 9, non-digits)."""
     return st.one_of(
         st.text(_DIGITS, min_size=1, max_size=12).filter(lambda s: len(s) != 8),
-        st.builds(lambda f, r: f + r, st.sampled_from("09"), st.text(_DIGITS, min_size=7, max_size=7)),
+        st.builds(
+            lambda f, r: f + r, st.sampled_from("09"), st.text(_DIGITS, min_size=7, max_size=7)
+        ),
         st.text(min_size=8, max_size=8).filter(lambda s: not (s.isascii() and s.isdigit())),
     )
 
