@@ -21,6 +21,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "emma_messages",
     "emma_diagrams",
+    "emma_catalogue",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "**/_build"]

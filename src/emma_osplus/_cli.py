@@ -20,7 +20,7 @@ from ._version import __version__
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Modules that add a subcommand (``register(subparsers) -> None``).
-SUBCOMMANDS: tuple[str, ...] = ()
+SUBCOMMANDS: tuple[str, ...] = ("emma_osplus._cli_occasions",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,10 +15,14 @@ from ._converters import (
     TimestampUtc,
     ValueType,
 )
+from ._email import (
+    EMAIL,
+)
 
 __all__ = [
     "DATE",
     "DATETIME_OFFSET",
+    "EMAIL",
     "TEXT",
     "TIMESTAMP_UTC",
     "CodeTable",

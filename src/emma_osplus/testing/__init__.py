@@ -5,6 +5,19 @@ emma-osplus[test]``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ._email import (
+    email_address_texts,
+    email_addresses,
+    invalid_email_address_cases,
+    invalid_email_addresses,
+)
+from ._filenames import (
+    file_names,
+    safe_names,
+    unsafe_names,
+)
 from ._types import (
     blzs,
     customer_numbers,
@@ -19,16 +32,46 @@ from ._types import (
     order_numbers,
 )
 
+if TYPE_CHECKING:
+    from ._transports import TransportContract
+from ._registry import (
+    known_occasion_codes,
+    occasions,
+    registries,
+    unknown_occasion_codes,
+)
+
 __all__ = [
+    "TransportContract",
     "blzs",
     "customer_numbers",
+    "email_address_texts",
+    "email_addresses",
     "event_ids",
+    "file_names",
     "invalid_blzs",
     "invalid_customer_numbers",
+    "invalid_email_address_cases",
+    "invalid_email_addresses",
     "invalid_order_names",
+    "known_occasion_codes",
     "mailing_ids",
     "messages",
     "occasion_codes",
+    "occasions",
     "order_names",
     "order_numbers",
+    "registries",
+    "safe_names",
+    "unknown_occasion_codes",
+    "unsafe_names",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The contract suite needs pytest; import it only when asked for.
+    if name == "TransportContract":
+        from ._transports import TransportContract  # noqa: PLC0415
+
+        return TransportContract
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
