@@ -5,6 +5,13 @@ The public API is re-exported here from private modules; import from ``emma_ospl
 
 from __future__ import annotations
 
+from ._control import (
+    ControlFile,
+    control_from_document,
+    control_to_document,
+    read_control,
+    write_control,
+)
 from ._email import (
     EmailAddress,
     matching_key,
@@ -37,7 +44,24 @@ from ._filenames import (
 from ._fsspec_transport import (
     FsspecTransport,
 )
+from ._manifest import (
+    Manifest,
+    ManifestFile,
+    ManifestOptions,
+    manifest_from_document,
+    manifest_to_document,
+    read_manifest,
+    write_manifest,
+)
 from ._messages import CATALOGUE, Message, MessageDefinition, MessageLevel, Severity
+from ._quit import (
+    Acknowledgement,
+    acknowledgement_from_document,
+    acknowledgement_status,
+    acknowledgement_to_document,
+    read_acknowledgement,
+    write_acknowledgement,
+)
 from ._records import Item, Mode, Notice, Record, Rejected
 from ._registry import (
     Journey,
@@ -68,14 +92,26 @@ from ._types import (
     suggest_order_name,
 )
 from ._version import __version__
+from ._xml import (
+    ElementSpec,
+    OccasionResolver,
+    XmlLayout,
+    XmlResult,
+    hardened_parser,
+    load_schema,
+    parse_xml,
+)
 
 __all__ = [
     "CATALOGUE",
     "FILE_KINDS",
+    "Acknowledgement",
     "Blz",
+    "ControlFile",
     "CustomerNumber",
     "DecodingError",
     "DirectoryTransport",
+    "ElementSpec",
     "EmailAddress",
     "EmmaOsplusError",
     "EventId",
@@ -92,6 +128,9 @@ __all__ = [
     "Mailing",
     "MailingId",
     "Mailings",
+    "Manifest",
+    "ManifestFile",
+    "ManifestOptions",
     "MemoryStore",
     "MemoryTransport",
     "Message",
@@ -102,6 +141,7 @@ __all__ = [
     "Notice",
     "Occasion",
     "OccasionCode",
+    "OccasionResolver",
     "Occasions",
     "OrderName",
     "OrderNumber",
@@ -120,13 +160,31 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnresolvedCode",
+    "XmlLayout",
+    "XmlResult",
     "XmlSecurityError",
     "__version__",
+    "acknowledgement_from_document",
+    "acknowledgement_status",
+    "acknowledgement_to_document",
     "check_safe_name",
+    "control_from_document",
+    "control_to_document",
     "default_registry",
     "error_for",
+    "hardened_parser",
     "kind_of",
+    "load_schema",
+    "manifest_from_document",
+    "manifest_to_document",
     "matching_key",
     "parse_file_name",
+    "parse_xml",
+    "read_acknowledgement",
+    "read_control",
+    "read_manifest",
     "suggest_order_name",
+    "write_acknowledgement",
+    "write_control",
+    "write_manifest",
 ]

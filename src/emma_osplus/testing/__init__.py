@@ -40,10 +40,20 @@ from ._registry import (
     registries,
     unknown_occasion_codes,
 )
+from ._xml import (
+    acknowledgements,
+    control_files,
+    manifests,
+    sha256_digests,
+    xml_texts,
+    xml_timestamps,
+)
 
 __all__ = [
     "TransportContract",
+    "acknowledgements",
     "blzs",
+    "control_files",
     "customer_numbers",
     "email_address_texts",
     "email_addresses",
@@ -56,6 +66,7 @@ __all__ = [
     "invalid_order_names",
     "known_occasion_codes",
     "mailing_ids",
+    "manifests",
     "messages",
     "occasion_codes",
     "occasions",
@@ -63,8 +74,11 @@ __all__ = [
     "order_numbers",
     "registries",
     "safe_names",
+    "sha256_digests",
     "unknown_occasion_codes",
     "unsafe_names",
+    "xml_texts",
+    "xml_timestamps",
 ]
 
 
