@@ -16,7 +16,8 @@ import importlib
 from typing import Any
 
 from docutils import nodes
-from docutils.statemachine import StringList
+from docutils.parsers.rst import Parser as RstParser
+from docutils.utils import new_document
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -55,12 +56,10 @@ class StateDiagram(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         table = _load(self.arguments[0])
         rst = [".. mermaid::", "", *("   " + line for line in mermaid(table).splitlines()), ""]
-        container = nodes.section()
-        container.document = self.state.document
-        self.state.nested_parse(
-            StringList([*rst, *transitions_rst(table)], source=self.arguments[0]), 0, container
-        )
-        return list(container.children)
+        # The generated text is RST; parse it as such even on Markdown (MyST) pages.
+        document = new_document(self.arguments[0], self.state.document.settings)
+        RstParser().parse("\n".join([*rst, *transitions_rst(table)]), document)
+        return list(document.children)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
