@@ -118,7 +118,7 @@ def test_list_every_transition(state: str, kind: str) -> None:
         with pytest.raises(TransitionRefused) as info:
             registry.step(event)
         assert LIST_REFUSAL_REASON[state, kind] in info.value.reason
-        assert info.value.code is None  # no code in FORMATS.md for these (see docs)
+        assert info.value.code == "E307"  # the library's own code (docs/decisions.md)
         assert registry == in_state(state)
 
 

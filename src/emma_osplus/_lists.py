@@ -285,6 +285,8 @@ class ListChange:
 def _refused(
     state: str, event: ListEvent, reason: str, message: Message | None = None
 ) -> Exception:
+    if message is None:  # name taken, list unknown or frozen: the library's own code
+        message = Message("E307", field="bezeichnung", raw=event.name, detail=reason)
     return TransitionRefused(SUBSCRIBER_LIST.name, state, event.kind, reason, message)
 
 

@@ -94,18 +94,20 @@ _ROWS: tuple[tuple[str, MessageLevel, str, str], ...] = (
     ("E304", _P, "Auftrag unbekannt oder gelöscht", "order unknown or deleted"),
     ("E305", _P, "Vertriebsweg ist nicht EMMA", "channel is not EMMA"),
     ("E306", _P, "Beraterbild oder Faksimile fehlt oder ist kein Bild", "advisor picture or facsimile missing or not an image"),
+    ("E307", _P, "Abonnentenliste vergeben, unbekannt oder eingefroren", "subscriber list name taken, list unknown or frozen"),
     ("W201", _W, "Eine Adresse für mehrere Kunden", "one address for several customers"),
     ("W301", _W, "Lieferung mehr als 36 Stunden nach dem Auftrag", "delivery more than 36 hours after the order"),
     ("W302", _W, "135 oder mehr Abonnentenlisten (90 % der Höchstzahl)", "135 or more subscriber lists (90 % of the limit)"),
 )  # fmt: skip
 
-#: Every message code, by code.  ``E209`` is this library's addition to the specification's
-#: catalogue (a value that breaks its field's pattern where no more specific code exists).
+#: Every message code, by code.  ``E209`` (a value that breaks its field's pattern where no more
+#: specific code exists) and ``E307`` (subscriber list name taken, list unknown or frozen) are
+#: this library's additions to the specification's catalogue.
 CATALOGUE: Mapping[str, MessageDefinition] = MappingProxyType(
     {code: MessageDefinition(code, level, de, en) for code, level, de, en in _ROWS}
 )
 
-_ADDRESS = re.compile(r"([^\s;,<>\"'@]{1,64})@([^\s;,<>\"'@]+)")
+_ADDRESS = re.compile(r"([^\s;,<>\"'@()\[\]]{1,64})@([^\s;,<>\"'@()\[\]]+)")
 
 
 def mask_addresses(text: str) -> str:
@@ -113,6 +115,8 @@ def mask_addresses(text: str) -> str:
 
     >>> mask_addresses("Kunde anna.schmidt@example.de; b@x.de")
     'Kunde a***@example.de; b***@x.de'
+    >>> mask_addresses("(anna@x.de)")
+    '(a***@x.de)'
     """
     return _ADDRESS.sub(lambda m: f"{m.group(1)[0]}***@{m.group(2)}", text)
 
