@@ -34,6 +34,11 @@ from ._types import (
 
 if TYPE_CHECKING:
     from ._transports import TransportContract
+from ._events import (
+    email_addresses_for_events,
+    event_histories,
+    response_events,
+)
 from ._orders import (
     aware_datetimes,
     control_file_events,
@@ -74,6 +79,8 @@ __all__ = [
     "data_deliveries",
     "email_address_texts",
     "email_addresses",
+    "email_addresses_for_events",
+    "event_histories",
     "event_ids",
     "failed_control_file_events",
     "file_names",
@@ -98,6 +105,7 @@ __all__ = [
     "parked_releases",
     "registries",
     "reku_events",
+    "response_events",
     "safe_names",
     "sha256_digests",
     "sha256s",
