@@ -1,0 +1,891 @@
+"""The generic CSV engine: declarative layouts, a streaming reader and a canonical writer.
+
+A :class:`CsvLayout` describes one CSV kind as data — its columns (:class:`Column`: name,
+required, converter), separator, quote, default encoding, whether the canonical file has a
+BOM, whether unknown columns are allowed — and the engine does the rest for every kind.
+
+>>> from emma_osplus.converters import ValueType, CodeTable
+>>> from emma_osplus import CustomerNumber, Mode
+>>> layout = CsvLayout(
+...     kind="DEMO",
+...     columns=(
+...         Column("KUNDENNUMMER", required=True, converter=ValueType(CustomerNumber)),
+...         Column("ANREDE", converter=CodeTable(("Herr", "Frau"))),
+...     ),
+... )
+>>> data = b'kundennummer;Anrede;Notiz\\r\\n4711;Frau;"mehr;zeilig\\r\\nx"\\r\\n12x;Herr;\\r\\n'
+>>> reader = read_csv(data, layout, mode=Mode.LENIENT)
+>>> for item in reader:
+...     print(item)
+Record(line=2, raw='4711;Frau;"mehr;zeilig\\r\\nx"', values={KUNDENNUMMER='0000004711', ANREDE='Frau', Notiz='mehr;zeilig\\r\\nx'})
+Rejected(line=4, raw='12x;Herr;', codes=[E202])
+>>> reader.columns, reader.encoding.name
+(('KUNDENNUMMER', 'ANREDE', 'Notiz'), 'utf-8')
+>>> write_csv(layout, reader.columns, [{"KUNDENNUMMER": "4711", "ANREDE": "Herr", "Notiz": 'a "b" c'}])
+b'KUNDENNUMMER;ANREDE;Notiz\\r\\n0000004711;Herr;"a ""b"" c"\\r\\n'
+
+**Reading.**  :func:`read_csv` takes ``bytes``, a binary file object or an iterable of
+``bytes`` chunks and returns a :class:`CsvReader`, an iterator of
+:data:`~emma_osplus.Item`: :class:`~emma_osplus.Record` for good records,
+:class:`~emma_osplus.Rejected` for bad ones (lenient mode) and
+:class:`~emma_osplus.Notice` for file-level problems (lenient mode; reading stops there).  In
+strict mode the first error raises (:func:`~emma_osplus.error_for`).  The encoding is detected
+as :mod:`emma_osplus._encoding` describes unless one is declared.  Header names are matched
+case-insensitively after trimming; known columns get their upper-case names, unknown ones are
+kept as written (in file order).  A missing required column is E107, a column named twice
+E104, a file without a header E104.  Each record's ``line`` is the physical line where it
+starts (header = 1; quoted fields may span lines; CRLF, LF or CR).  A record with the wrong
+number of fields or broken quoting is E104 (rejected whole, raw text kept), an empty required
+value E208, and converters give their own codes (E201, E202, E205, E207 …).  Empty lines carry
+no record and are skipped.  ``values`` maps every column to canonical text, ``typed`` every
+column that has a converter to its value (``None`` when empty).
+
+The parser is the standard library's C :mod:`csv` reader fed with physical lines, so it is
+fast; the engine adds line numbers, raw text and conversions (converters' results for
+repeated values are cached per column, in a bounded cache).  Memory does not grow with the
+file.
+
+**Writing.**  :func:`write_csv` returns the canonical bytes, :func:`iter_csv` yields them in
+chunks.  A field is quoted only when it holds the separator, the quote, CR or LF (quotes are
+doubled); lines end with CRLF; known columns are written under their upper-case names and
+every value in its canonical form.  A bad value raises with the converter's code, a value the
+encoding cannot represent E206 — both naming the record (its line in the output) and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from ._converters import Converter, ValueType
+from ._encoding import (
+    DetectedEncoding,
+    Source,
+    decode_source,
+    normalise_encoding,
+)
+from ._errors import InvalidValueError, MessageError, error_for
+from ._messages import Message
+from ._records import Item, Mode, Notice, Record, Rejected
+
+__all__ = [
+    "Column",
+    "CsvLayout",
+    "CsvReader",
+    "RecordCheck",
+    "escape_formula",
+    "iter_csv",
+    "read_csv",
+    "unescape_formula",
+    "write_csv",
+]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def escape_formula(text: str) -> str:
+    """*text* with one extra leading ``'`` when it starts with ``= + - @``, tab, CR or ``'``
+    (so that a spreadsheet shows it as text and runs no formula).
+
+    >>> escape_formula("=SUMME(A1:A9)"), escape_formula("'zitiert"), escape_formula("Filiale")
+    ("'=SUMME(A1:A9)", "''zitiert", 'Filiale')
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def unescape_formula(text: str) -> str:
+    """*text* without one leading ``'``: the exact inverse of :func:`escape_formula`.
+
+    >>> unescape_formula("'=SUMME(A1:A9)"), unescape_formula("''zitiert")
+    ('=SUMME(A1:A9)', "'zitiert")
+    """
+    return text[1:] if text.startswith("'") else text
+
+
+class RecordCheck(Protocol):
+    """A rule over a whole file (e.g. "no customer number twice"), one instance per reading.
+
+    Called for every record whose fields were split (after the converters) with its line,
+    ``values`` (canonical text; the raw text where a converter refused it), ``typed`` and the
+    error messages found so far; returns further messages (errors reject the record, warnings
+    are attached to it).
+    """
+
+    def __call__(
+        self,
+        line: int,
+        values: Mapping[str, str],
+        typed: Mapping[str, Any],
+        errors: Sequence[Message],
+    ) -> Sequence[Message]:
+        """The messages this rule adds for the record."""
+
+
+def _check_name(instance: Column, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value or value != value.strip() or value != value.upper():
+        raise ValueError(f"a known column name must be trimmed upper case: {value!r}")
+
+
+@attrs.frozen
+class Column:
+    """One known column of a layout: its upper-case ``name``; ``required`` (the column must
+    be in the header and its value must not be empty); the ``converter`` that checks the
+    value and gives its canonical text and typed value (``None``: free text)."""
+
+    name: str = attrs.field(validator=_check_name)
+    required: bool = False
+    converter: Converter | None = None
+    description: str = ""
+
+
+def _check_columns(instance: CsvLayout, attribute: object, value: tuple[Column, ...]) -> None:
+    names = [c.name for c in value]
+    if len(set(names)) != len(names):
+        raise ValueError(f"column named twice in layout {instance.kind}")
+
+
+def _check_char(instance: CsvLayout, attribute: attrs.Attribute[str], value: str) -> None:
+    if len(value) != 1 or value in "\r\n":
+        raise ValueError(f"{attribute.name} must be one character other than CR or LF")
+
+
+@attrs.frozen
+class CsvLayout:
+    """A CSV kind as data.
+
+    ``kind``: the name (``KMM``, ``CONS`` …); ``columns``: the known :class:`Column` objects in
+    canonical order; ``separator`` and ``quote``; ``encoding``: the default for writing;
+    ``bom``: the canonical file starts with a BOM (UTF-8 only); ``allow_unknown``: columns the
+    layout does not know are kept (else E107); ``require_all``: every known column must be in
+    the header (else only the required ones); ``formula_escape``: fields are written through
+    :func:`escape_formula` and read through :func:`unescape_formula`; ``checks``: factories of
+    :class:`RecordCheck` rules over the whole file, run in order.
+    """
+
+    kind: str
+    columns: tuple[Column, ...] = attrs.field(validator=_check_columns)
+    separator: str = attrs.field(default=";", validator=_check_char)
+    quote: str = attrs.field(default='"', validator=_check_char)
+    encoding: str = attrs.field(default="windows-1252", converter=normalise_encoding)
+    bom: bool = False
+    allow_unknown: bool = True
+    require_all: bool = False
+    formula_escape: bool = False
+    checks: tuple[Callable[[], RecordCheck], ...] = ()
+    _by_name: Mapping[str, Column] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.separator == self.quote:
+            raise ValueError("separator and quote must differ")
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+
+    def column(self, name: str) -> Column | None:
+        """The known column that header name *name* means (case-insensitive, trimmed)."""
+        return self._by_name.get(name.strip().upper())
+
+    def header(self, names: Sequence[str], *, line: int | None = 1) -> tuple[str, ...]:
+        """*names* as the canonical header: known columns by their upper-case names, unknown
+        ones as written; :class:`~emma_osplus.StructureError` for a missing required column
+        or an unknown one where none is allowed (E107) and a column named twice (E104).
+
+        >>> KMM_LIKE = CsvLayout("X", (Column("EMAIL", required=True),))
+        >>> KMM_LIKE.header([" email ", "Filiale"])
+        ('EMAIL', 'Filiale')
+        >>> KMM_LIKE.header(["Filiale"])
+        Traceback (most recent call last):
+        ...
+        emma_osplus._errors.StructureError: E107, line 1: ... (required column missing: EMAIL)
+        """
+        problem = self._header_problem(names, line)
+        if problem is not None:
+            raise error_for(problem)
+        return tuple(self._canonical_names(names))
+
+    def _canonical_names(self, names: Sequence[str]) -> list[str]:
+        out = []
+        for name in names:
+            column = self.column(name)
+            out.append(name if column is None else column.name)
+        return out
+
+    def _header_problem(self, names: Sequence[str], line: int | None) -> Message | None:
+        canonical = self._canonical_names(names)
+        raw = self.separator.join(names)
+        if not names:
+            return Message("E104", line=line, raw=raw, detail="no columns")
+        seen: set[str] = set()
+        twice = [n for n in canonical if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+        if twice:
+            return Message(
+                "E104", line=line, raw=raw, detail=f"column named twice: {', '.join(twice)}"
+            )
+        wanted = self.columns if self.require_all else [c for c in self.columns if c.required]
+        missing = [c.name for c in wanted if c.name not in seen]
+        if missing:
+            return Message(
+                "E107", line=line, raw=raw, detail=f"required column missing: {', '.join(missing)}"
+            )
+        if not self.allow_unknown:
+            unknown = [n for n in canonical if n not in self._by_name]
+            if unknown:
+                return Message(
+                    "E107", line=line, raw=raw, detail=f"unknown column: {', '.join(unknown)}"
+                )
+        return None
+
+
+# --------------------------------------------------------------------------- reading
+
+#: Bytes read (and text decoded) at a time by the reader: small enough that the buffers of one
+#: chunk (bytes, text, the line splitter's copy) stay well under a megabyte.
+READ_CHUNK_SIZE = 1 << 16
+
+
+def _pieces(texts: Iterable[str]) -> Iterator[str]:
+    """Decoded text re-cut so that every piece ends at a line end (never inside CRLF)."""
+    held: list[str] = []
+    for text in texts:
+        cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+        if cut == 0:
+            held.append(text)
+            continue
+        if held:
+            held.append(text[:cut])
+            yield "".join(held)
+            held.clear()
+        else:
+            yield text[:cut]
+        if cut < len(text):
+            held.append(text[cut:])
+    if held:
+        yield "".join(held)
+
+
+def _strip_line_end(text: str) -> str:
+    if text.endswith("\n"):
+        return text[:-2] if text.endswith("\r\n") else text[:-1]
+    if text.endswith("\r"):
+        return text[:-1]
+    return text
+
+
+class _FileProblem(Exception):
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.code)
+        self.message = message
+
+
+class CsvReader(Iterator[Item]):
+    """The iterator :func:`read_csv` returns.
+
+    ``encoding`` (:class:`~emma_osplus._encoding.DetectedEncoding`) and ``columns`` (the
+    header in file order, canonical names) are ``None`` until the header has been read —
+    by the first ``next()`` or by :meth:`read_header`.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        layout: CsvLayout,
+        *,
+        mode: Mode | str = Mode.STRICT,
+        encoding: str | None = None,
+        chunk_size: int = READ_CHUNK_SIZE,
+    ) -> None:
+        self.layout = layout
+        self.mode = Mode(mode)
+        self.encoding: DetectedEncoding | None = None
+        self.columns: tuple[str, ...] | None = None
+        self._source = source
+        self._declared = encoding
+        self._chunk_size = chunk_size
+        self._items: Iterator[Item] | None = None
+        self._buf: list[str] = []  # the physical lines of the record being read
+        self._header_line = 1
+
+    def __iter__(self) -> Iterator[Item]:
+        # The items themselves: a ``for`` loop then runs without this class in between.
+        if self._items is None:
+            self._items = self._start()
+        return self._items
+
+    def __next__(self) -> Item:
+        if self._items is None:
+            self._items = self._start()
+        return next(self._items)
+
+    def records(self) -> Iterator[Record]:
+        """The records, typed as :class:`~emma_osplus.Record`: what a strict reading yields.
+
+        A rejected record or a notice (lenient mode) raises as strict mode would, so nothing
+        is skipped unseen.
+        """
+        for item in self:
+            if isinstance(item, Record):
+                yield item
+            elif isinstance(item, Rejected):
+                raise error_for(*item.messages)
+            else:
+                raise error_for(item.message)
+
+    def read_header(self) -> tuple[str, ...] | None:
+        """Read the header now (if not yet) and return ``columns`` (``None`` in lenient mode
+        when the file could not be read; the :class:`~emma_osplus.Notice` follows)."""
+        if self._items is None:
+            self._items = self._start()
+        return self.columns
+
+    def __enter__(self) -> CsvReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading and release the source's temporary spool, if any (also on leaving a
+        ``with`` block)."""
+        items, self._items = self._items, iter(())
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+    def _fail(self, message: Message) -> Iterator[Item]:
+        if self.mode is Mode.STRICT:
+            raise error_for(message)
+        return iter((Notice(message),))
+
+    def _lines(self, texts: Iterable[str]) -> Iterator[str]:
+        append = self._buf.append
+        for piece in _pieces(texts):
+            for line in io.StringIO(piece, newline=""):
+                append(line)
+                yield line
+
+    def _start(self) -> Iterator[Item]:
+        try:
+            self.encoding, texts = decode_source(
+                self._source, self._declared, chunk_size=self._chunk_size
+            )
+        except MessageError as exc:
+            return self._fail(exc.message)
+        lines = self._lines(texts)
+        layout = self.layout
+        reader = csv.reader(
+            lines,
+            delimiter=layout.separator,
+            quotechar=layout.quote,
+            doublequote=True,
+            skipinitialspace=False,
+            strict=True,
+        )
+        try:
+            names = self._read_header(reader)
+        except MessageError as exc:
+            return self._fail(exc.message)
+        except _FileProblem as exc:
+            return self._fail(exc.message)
+        problem = layout._header_problem(names, self._header_line)
+        if problem is not None:
+            return self._fail(problem)
+        self.columns = tuple(layout._canonical_names(names))
+        return self._records(reader)
+
+    def _read_header(self, reader: Any) -> list[str]:
+        buf = self._buf
+        while True:
+            try:
+                row: list[str] = next(reader)
+            except StopIteration:
+                raise _FileProblem(Message("E104", detail="no header (empty file)")) from None
+            except csv.Error as exc:
+                raw = _strip_line_end("".join(buf))
+                line = reader.line_num - len(buf) + 1
+                raise _FileProblem(
+                    Message("E104", line=line, raw=raw, detail=f"header: {exc}")
+                ) from None
+            if row:
+                self._header_line = reader.line_num - len(buf) + 1
+                buf.clear()
+                if self.layout.formula_escape:
+                    row = [unescape_formula(f) for f in row]
+                return row
+            buf.clear()
+
+    def _records(self, reader: Any) -> Iterator[Item]:
+        layout = self.layout
+        columns = self.columns
+        assert columns is not None
+        ncols = len(columns)
+        strict = self.mode is Mode.STRICT
+        unescape = layout.formula_escape
+        converters: list[_FieldConverter] = []
+        required_text: list[tuple[int, str]] = []
+        for index, name in enumerate(columns):
+            column = layout._by_name.get(name)
+            if column is None:
+                continue
+            if column.converter is not None:
+                converters.append(_FieldConverter(index, name, column.converter, column.required))
+            elif column.required:
+                required_text.append((index, name))
+        plan = [c.plan() for c in converters]
+        checks = [factory() for factory in layout.checks]
+        buf = self._buf
+        clear = buf.clear
+        join = "".join
+        line = reader.line_num
+        count = 0
+        while True:
+            start = line + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.line_num
+                raw = _strip_line_end(join(buf))
+                clear()
+                message = Message("E104", line=start, raw=raw, detail=f"broken quoting: {exc}")
+                if strict:
+                    raise error_for(message) from None
+                yield Rejected(start, raw, (message,))
+                continue
+            except MessageError as exc:  # E101 from the decoder, in the middle of the file
+                if strict:
+                    raise
+                yield Notice(exc.message)
+                return
+            line = reader.line_num
+            if not row:
+                clear()
+                continue
+            raw = join(buf)
+            clear()
+            if raw[-1:] in "\r\n":
+                raw = _strip_line_end(raw)
+            if len(row) != ncols:
+                message = Message(
+                    "E104",
+                    line=start,
+                    raw=raw,
+                    detail=f"{len(row)} fields, the header has {ncols}",
+                )
+                if strict:
+                    raise error_for(message)
+                yield Rejected(start, raw, (message,))
+                continue
+            if unescape:
+                row = [f[1:] if f[:1] == "'" else f for f in row]
+            values = dict(zip(columns, row, strict=True))
+            typed: dict[str, Any] = {}
+            refusals: list[tuple[str, str, Message]] | None = None
+            for index, name, get, miss in plan:
+                text = row[index]
+                hit = get(text)
+                if hit is None:
+                    hit = miss(text)
+                canonical, value, refused = hit
+                if refused is None:
+                    typed[name] = value
+                    if canonical != text:
+                        values[name] = canonical
+                else:
+                    if refusals is None:
+                        refusals = []
+                    refusals.append((name, text, refused))
+            for index, name in required_text:
+                if not row[index]:
+                    if refusals is None:
+                        refusals = []
+                    refusals.append((name, "", _EMPTY))
+            errors = (
+                None
+                if refusals is None
+                else [
+                    Message(m.code, line=start, field=name, raw=raw, detail=_detail(text, m))
+                    for name, text, m in refusals
+                ]
+            )
+            warnings: list[Message] = []
+            if checks:
+                found: list[Message] = [] if errors is None else errors
+                for check in checks:
+                    for said in check(start, values, typed, found):
+                        m = (
+                            said
+                            if said.line and said.raw
+                            else attrs.evolve(said, line=start, raw=raw)
+                        )
+                        (found if m.is_error else warnings).append(m)
+                errors = found or None
+            count += 1
+            if count == _ADAPT_EVERY:
+                count = 0
+                plan = [c.adapt() for c in converters]
+            if errors:
+                if strict:
+                    raise error_for(*errors)
+                yield Rejected(start, raw, (*errors, *warnings))
+                continue
+            yield Record(start, values, raw, typed, None, tuple(warnings) if warnings else ())
+
+
+_EMPTY = Message("E208", detail="empty value")
+_CACHE_LIMIT = 4096
+_ADAPT_EVERY = 4096
+_NOTHING: dict[str, Any] = {}
+
+Hit = tuple[str, Any, "Message | None"]
+
+
+class _FieldConverter:
+    """One converter column of a reading: its converter with a bounded cache of results.
+
+    Real files repeat most values (salutations, dates, advisors), so results are cached per
+    column; a column whose values hardly repeat (customer numbers, addresses) stops caching
+    after a sample of rows, so that it pays nothing for the cache.
+    """
+
+    __slots__ = ("cache", "caching", "converter", "index", "misses", "name", "required")
+
+    def __init__(self, index: int, name: str, converter: Converter, required: bool) -> None:
+        self.index = index
+        self.name = name
+        self.converter = converter
+        self.required = required
+        self.caching = True
+        self.misses = 0
+        self.cache: dict[str, Hit] = {}
+        self._seed()
+
+    def _seed(self) -> None:
+        self.cache[""] = ("", None, _EMPTY if self.required else None)
+
+    def plan(self) -> tuple[int, str, Callable[[str], Hit | None], Callable[[str], Hit]]:
+        get = self.cache.get if self.caching else _NOTHING.get
+        return self.index, self.name, get, self.miss
+
+    def miss(self, text: str) -> Hit:
+        if not text:
+            return "", None, _EMPTY if self.required else None
+        hit = _convert(self.converter, text)
+        if self.caching:
+            self.misses += 1
+            if len(self.cache) >= _CACHE_LIMIT:
+                self.cache.clear()
+                self._seed()
+            self.cache[text] = hit
+        return hit
+
+    def adapt(self) -> tuple[int, str, Callable[[str], Hit | None], Callable[[str], Hit]]:
+        """Called every few thousand rows: stop caching when most lookups missed."""
+        if self.caching and self.misses * 2 > _ADAPT_EVERY:
+            self.caching = False
+            self.cache.clear()
+        self.misses = 0
+        return self.plan()
+
+
+def _convert(converter: Converter, text: str) -> tuple[str, Any, Message | None]:
+    if type(converter) is ValueType:
+        # the common case, without two layers of calls: the domain type's constructor checks,
+        # str() gives the canonical text (what ValueType.parse and .format do)
+        try:
+            value = converter.type(text)
+        except InvalidValueError as exc:
+            return text, None, exc.message
+        return str(value), value, None
+    try:
+        value = converter.parse(text)
+    except InvalidValueError as exc:
+        return text, None, exc.message
+    return converter.format(value), value, None
+
+
+def _detail(text: str, refused: Message) -> str:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return f"{shown!r}: {refused.detail}" if refused.detail else repr(shown)
+
+
+def read_csv(
+    source: Source,
+    layout: CsvLayout,
+    *,
+    mode: Mode | str = Mode.STRICT,
+    encoding: str | None = None,
+    chunk_size: int = READ_CHUNK_SIZE,
+) -> CsvReader:
+    """Read a CSV file of *layout* from *source* (``bytes``, a binary file object or an
+    iterable of ``bytes`` chunks): a :class:`CsvReader` of items.
+
+    *encoding* is the declared encoding (used strictly); without it the encoding is detected.
+    Reading is lazy: nothing is read before the first item is asked for.
+    """
+    return CsvReader(source, layout, mode=mode, encoding=encoding, chunk_size=chunk_size)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+#: Text that, at the very start of a file, would be taken for a byte-order mark: U+FEFF (the
+#: UTF-8 BOM) and the windows-1252 / ISO-8859 spellings of the UTF-8 and UTF-16 BOM bytes.
+_BOM_LOOKALIKES = ("\ufeff", "ï»¿", "ÿþ", "þÿ", "\x00\x00þÿ")
+
+
+def _count_line_ends(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+class _Writer:
+    def __init__(self, layout: CsvLayout, columns: Sequence[str], encoding: str | None) -> None:
+        self.layout = layout
+        self.encoding = normalise_encoding(encoding or layout.encoding)
+        self.codec = DetectedEncoding(self.encoding, "declared", 1.0).codec
+        given = [str(c) for c in columns]
+        problem = layout._header_problem(given, 1)
+        if problem is not None:
+            raise error_for(problem)
+        self.columns = tuple(layout._canonical_names(given))
+        self.index = {name: i for i, name in enumerate(self.columns)}
+        for name, canonical in zip(given, self.columns, strict=True):
+            self.index.setdefault(name, self.index[canonical])
+        sep, quote = layout.separator, layout.quote
+        self.sep = sep
+        self.quote = quote
+        self.doubled = quote + quote
+        self.specials = (sep, quote, "\r", "\n")
+        self.keyset = set(self.columns)
+        self.plan: list[tuple[int, str, Converter | None, bool, dict[str, Hit]]] = []
+        for i, name in enumerate(self.columns):
+            column = layout._by_name.get(name)
+            if column is not None and (column.converter is not None or column.required):
+                self.plan.append((i, name, column.converter, column.required, {}))
+        self.checks = [factory() for factory in layout.checks]
+        self.line = 1
+
+    def field(self, text: str) -> str:
+        if self.layout.formula_escape:
+            text = escape_formula(text)
+        for ch in self.specials:
+            if ch in text:
+                return self.quote + text.replace(self.quote, self.doubled) + self.quote
+        return text
+
+    def encode(self, text: str, what: Callable[[], tuple[int, str, str]]) -> bytes:
+        try:
+            return text.encode(self.codec)
+        except UnicodeEncodeError:
+            line, field, value = what()
+            bad = next(ch for ch in value if not _encodable(ch, self.codec))
+            raise error_for(
+                Message(
+                    "E206",
+                    line=line,
+                    field=field,
+                    raw=value,
+                    detail=f"{bad!r} (U+{ord(bad):04X}) cannot be written in {self.encoding}",
+                )
+            ) from None
+
+    def header(self) -> bytes:
+        fields = [self.field(n) for n in self.columns]
+        if fields and fields[0].startswith(_BOM_LOOKALIKES):
+            # Unquoted, these would read as a byte-order mark: quoting keeps them text.
+            fields[0] = self.quote + fields[0].replace(self.quote, self.doubled) + self.quote
+        text = self.sep.join(fields)
+        if len(self.columns) == 1 and not text:
+            text = self.quote * 2
+        text += "\r\n"
+
+        def culprit() -> tuple[int, str, str]:
+            for name in self.columns:
+                if not _encodable(name, self.codec):
+                    return 1, name, name
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        out = self.encode(text, culprit)
+        if self.layout.bom and self.encoding == "utf-8":
+            out = b"\xef\xbb\xbf" + out
+        self.line += 1 + _count_line_ends(text[:-2])
+        return out
+
+    def row(self, number: int, row: Mapping[str, Any] | Sequence[Any]) -> tuple[str, list[str]]:
+        """The text of one record (with its CRLF) and its fields; raises for a bad value."""
+        line = self.line
+        ncols = len(self.columns)
+        if isinstance(row, Mapping):
+            if row.keys() == self.keyset:  # the usual case: keyed by the canonical names
+                cells: list[Any] = list(map(row.__getitem__, self.columns))
+            else:
+                cells = self._cells(number, line, row)
+        else:
+            cells = list(row)
+            if len(cells) != ncols:
+                raise error_for(
+                    Message(
+                        "E104",
+                        line=line,
+                        detail=f"record {number}: {len(cells)} fields, the header has {ncols}",
+                    )
+                )
+        typed: dict[str, Any] = {}
+        for i, name, converter, required, cache in self.plan:
+            value = cells[i]
+            if value is None or value == "":
+                if required:
+                    raise error_for(
+                        Message(
+                            "E208",
+                            line=line,
+                            field=name,
+                            detail=f"record {number}: empty value",
+                        )
+                    )
+                cells[i] = ""
+                continue
+            if converter is None:
+                continue
+            text = value if isinstance(value, str) else converter.format(value)
+            hit = cache.get(text)
+            if hit is None:
+                hit = _convert(converter, text)
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[text] = hit
+            canonical, typed[name], refused = hit
+            if refused is not None:
+                raise error_for(
+                    Message(
+                        refused.code,
+                        line=line,
+                        field=name,
+                        raw=text,
+                        detail=f"record {number}: {_detail(text, refused)}",
+                    )
+                )
+            cells[i] = canonical
+        if set(map(type, cells)) != _ONLY_TEXT:
+            cells = self._texts(number, line, cells)
+        out: list[str] = cells
+        for check in self.checks:
+            for m in check(line, dict(zip(self.columns, out, strict=True)), typed, ()):
+                if m.is_error:
+                    detail = f"record {number}: {m.detail}" if m.detail else f"record {number}"
+                    raise error_for(attrs.evolve(m, line=line, detail=detail))
+        joined = self.sep.join(out)
+        if (
+            joined.count(self.sep) != ncols - 1
+            or self.quote in joined
+            or "\r" in joined
+            or "\n" in joined
+            or (self.layout.formula_escape and any(f.startswith(_FORMULA_STARTS) for f in out))
+        ):
+            joined = self.sep.join([self.field(f) for f in out])
+            self.line += _count_line_ends(joined)
+        elif ncols == 1 and not joined:
+            joined = self.quote * 2  # an empty line would be no record at all
+        self.line += 1
+        return joined + "\r\n", out
+
+    def _cells(self, number: int, line: int, row: Mapping[str, Any]) -> list[Any]:
+        """The values of a mapping row in header order (keys as given or canonical)."""
+        cells: list[Any] = [None] * len(self.columns)
+        for key, value in row.items():
+            i = self.index.get(key)
+            if i is None:
+                raise error_for(
+                    Message(
+                        "E104",
+                        line=line,
+                        field=str(key),
+                        detail=f"record {number}: field {key!r} is not in the header",
+                    )
+                )
+            cells[i] = value
+        return cells
+
+    def _texts(self, number: int, line: int, cells: list[Any]) -> list[str]:
+        """*cells* of free-text columns as text: ``None`` is empty, anything else refused."""
+        out: list[str] = []
+        for name, value in zip(self.columns, cells, strict=True):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(
+                    f"record {number} (line {line}), field {name}: expected text, "
+                    f"got {type(value).__name__}"
+                )
+            out.append(value or "")
+        return out
+
+
+_ONLY_TEXT = {str}
+
+
+def _encodable(text: str, codec: str) -> bool:
+    try:
+        text.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def iter_csv(
+    layout: CsvLayout,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+    *,
+    encoding: str | None = None,
+    batch: int = 2000,
+) -> Iterator[bytes]:
+    """The canonical file of *layout* with header *columns* and *rows*, in chunks of bytes.
+
+    A row is a mapping (column → value; header names as given or canonical; missing columns
+    are empty) or a sequence in header order.  A value is text (checked and canonicalised by
+    the column's converter), a typed value (formatted by the converter) or ``None`` (empty).
+    *encoding* defaults to the layout's; the BOM is written where the layout has one and the
+    encoding is UTF-8.  Errors raise :class:`~emma_osplus.RecordError` (or
+    :class:`~emma_osplus.StructureError` for the header) naming the record's line in the output
+    and the field: E206 for a character the encoding lacks, the converter's code for a bad
+    value, E208 for an empty required value, E104 for a field not in the header.
+    """
+    writer = _Writer(layout, columns, encoding)
+    yield writer.header()
+    pending: list[tuple[int, list[str]]] = []
+    texts: list[str] = []
+    for number, row in enumerate(rows, 1):
+        line = writer.line
+        text, fields = writer.row(number, row)
+        pending.append((line, fields))
+        texts.append(text)
+        if len(texts) >= batch:
+            yield _flush(writer, pending, texts)
+    if texts:
+        yield _flush(writer, pending, texts)
+
+
+def _flush(writer: _Writer, pending: list[tuple[int, list[str]]], texts: list[str]) -> bytes:
+    def culprit() -> tuple[int, str, str]:
+        for line, fields in pending:
+            for name, value in zip(writer.columns, fields, strict=True):
+                if not _encodable(value, writer.codec):
+                    return line, name, value
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    out = writer.encode("".join(texts), culprit)
+    pending.clear()
+    texts.clear()
+    return out
+
+
+def write_csv(
+    layout: CsvLayout,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+    *,
+    encoding: str | None = None,
+) -> bytes:
+    """The canonical file as ``bytes`` (see :func:`iter_csv`)."""
+    return b"".join(iter_csv(layout, columns, rows, encoding=encoding))
