@@ -68,6 +68,13 @@ from ._events import (
     event_histories,
     response_events,
 )
+from ._fixed import (
+    FixedContent,
+    fixed_layouts,
+    fixed_records,
+    resp_files,
+    response_records,
+)
 from ._orders import (
     aware_datetimes,
     control_file_events,
@@ -98,6 +105,7 @@ from ._xml import (
 )
 
 __all__ = [
+    "FixedContent",
     "TransportContract",
     "acknowledgements",
     "address_keys",
@@ -126,6 +134,8 @@ __all__ = [
     "event_ids",
     "failed_control_file_events",
     "file_names",
+    "fixed_layouts",
+    "fixed_records",
     "invalid_blzs",
     "invalid_customer_numbers",
     "invalid_email_address_cases",
@@ -151,7 +161,9 @@ __all__ = [
     "parked_releases",
     "registries",
     "reku_events",
+    "resp_files",
     "response_events",
+    "response_records",
     "safe_names",
     "send_blocks",
     "sha256_digests",
