@@ -447,7 +447,7 @@ def test_hard_bounce_response_and_others_skipped() -> None:
 
 
 def test_long_diagnostic_is_cut_visibly_and_fits() -> None:
-    bounce = _response(HardBounce, status="", diagnostic="x" * 600)
+    bounce = _response(HardBounce, status="5.0.0", diagnostic="x" * 600)
     [event] = consent_events_from_responses([bounce])
     assert "[gekürzt]" in event.evidence
     assert len(event.evidence) <= 500

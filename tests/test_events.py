@@ -115,7 +115,10 @@ EXAMPLES = [
         values(REAKTION="SB", STATUSCODE="4.2.2", DETAIL="452 4.2.2 Mailbox full"),
         SoftBounce(**common(), status="4.2.2", diagnostic="452 4.2.2 Mailbox full"),
     ),
-    (values(REAKTION="SB"), SoftBounce(**common(), status="", diagnostic="")),
+    (
+        values(REAKTION="SB", STATUSCODE="4.0.0"),
+        SoftBounce(**common(), status="4.0.0", diagnostic=""),
+    ),
     (values(REAKTION="ZH", DETAIL="SPERRLISTE"), Withheld(**common(), reason="SPERRLISTE")),
 ]
 
@@ -142,8 +145,8 @@ REFUSALS = [
     ("bad event id", values(EREIGNIS_ID="evt 1"), "E209", "EREIGNIS_ID"),
     ("bad mailing id", values(MAILING_ID="M/1"), "E209", "MAILING_ID"),
     ("status on sent", values(STATUSCODE="5.1.1"), "E209", "STATUSCODE"),
-    ("detail on sent", values(DETAIL="x"), "E209", "DETAIL"),
-    ("detail on opened", values(REAKTION="OE", DETAIL="x"), "E209", "DETAIL"),
+    ("detail on sent", values(DETAIL="x"), "E207", "DETAIL"),
+    ("detail on opened", values(REAKTION="OE", DETAIL="x"), "E207", "DETAIL"),
     ("click without link", values(REAKTION="KL"), "E208", "DETAIL"),
     ("bad source", values(REAKTION="AB", DETAIL="TELEFON"), "E207", "DETAIL"),
     ("bad reason", values(REAKTION="ZH", DETAIL="SONSTIGES"), "E207", "DETAIL"),
@@ -245,7 +248,7 @@ def test_base_classes_are_abstract() -> None:
     with pytest.raises(TypeError):
         ResponseEvent(**common())
     with pytest.raises(TypeError):
-        Bounce(**common(), status="", diagnostic="")
+        Bounce(**common(), status="5.0.0", diagnostic="")
 
 
 def test_repr_masks_the_address() -> None:

@@ -59,6 +59,7 @@ from ._converters import TIMESTAMP_UTC
 from ._email import EmailAddress
 from ._errors import InvalidValueError, RecordError
 from ._messages import Message, mask_addresses
+from ._resp import ORDER_KINDS, UNSUBSCRIBE_SOURCES, WITHHELD_REASONS
 from ._types import Blz, CustomerNumber, EventId, MailingId, OrderNumber
 
 __all__ = [
@@ -101,18 +102,6 @@ RESP_FIELDS: tuple[str, ...] = (
 DETAIL_WIDTH = 40
 STATUS_WIDTH = 10
 
-#: Order kinds (``AUFTRAGSART``).
-ORDER_KINDS: tuple[str, ...] = ("KMM", "REKU", "IAM")
-#: Sources of an unsubscribe (``DETAIL`` of ``AB``).
-UNSUBSCRIBE_SOURCES: tuple[str, ...] = ("LINK", "LISTUNSUB", "PROFIL", "BESCHWERDE", "MANUELL")
-#: Reasons for a withheld mail (``DETAIL`` of ``ZH``).
-WITHHELD_REASONS: tuple[str, ...] = (
-    "SPERRLISTE",
-    "KEINE_EINWILLIGUNG",
-    "UNGUELTIG",
-    "DUPLIKAT",
-    "HARTBOUNCE",
-)
 #: An RFC 3463 enhanced status code: class 2, 4 or 5, subject and detail of 1 to 3 digits.
 BOUNCE_STATUS_RE = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 
@@ -177,7 +166,9 @@ def _clean_diagnostic(value: object) -> object:
 def _check_status(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
         raise _refuse("E209", "STATUSCODE", value, "expected text")
-    if value != "" and not BOUNCE_STATUS_RE.fullmatch(value):
+    if value == "":  # FORMATS.md: bounces carry their RFC 3463 code (the RESP writer needs it)
+        raise _refuse("E208", "STATUSCODE", value, "a bounce needs its RFC 3463 code")
+    if not BOUNCE_STATUS_RE.fullmatch(value):
         raise _refuse("E209", "STATUSCODE", value, "expected an RFC 3463 code such as 5.1.1")
 
 
@@ -359,8 +350,8 @@ _B = TypeVar("_B", bound="Bounce")
 class Bounce(ResponseEvent):
     """Shared shape of :class:`HardBounce` and :class:`SoftBounce`.
 
-    ``status`` is the RFC 3463 enhanced status code (``5.1.1``), or ``""`` when the receiving
-    server gave none.  ``diagnostic`` is the server's text on one line (whitespace runs,
+    ``status`` is the RFC 3463 enhanced status code (``5.1.1``), required as in ``RESP``
+    (a server that gave none is reported with the undefined-status code ``5.0.0``/``4.0.0``).  ``diagnostic`` is the server's text on one line (whitespace runs,
     including the line breaks of multi-line replies, become one space); it may be longer than
     the 40 characters of ``DETAIL`` but is then refused when written (E206), see
     :meth:`with_truncated_diagnostic`.
@@ -479,7 +470,7 @@ def event_from_values(values: Mapping[str, str], *, blz: Blz) -> ResponseEvent:
         arg = _DETAIL_ARG.get(code)
         if arg is None:
             if detail:
-                raise _refuse("E209", "DETAIL", detail, f"must be empty for {code}")
+                raise _refuse("E207", "DETAIL", detail, f"must be empty for {code}")
         else:
             extra = {arg: get("DETAIL")}
     return cls(

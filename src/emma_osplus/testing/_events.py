@@ -43,8 +43,8 @@ _BOUNCE_SAMPLES: tuple[tuple[str, str], ...] = (
     ("4.2.2", "452 4.2.2 mailbox full"),
     ("4.7.0", "421 4.7.0 try again later"),
     ("5.2.2", "552 5.2.2 Postfach voll"),
-    ("", "Empfaenger unbekannt"),
-    ("", ""),
+    ("5.0.0", "Empfaenger unbekannt"),
+    ("4.0.0", ""),
 )
 
 
