@@ -20,7 +20,10 @@ from ._version import __version__
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Modules that add a subcommand (``register(subparsers) -> None``).
-SUBCOMMANDS: tuple[str, ...] = ("emma_osplus._cli_occasions",)
+SUBCOMMANDS: tuple[str, ...] = (
+    "emma_osplus._cli_occasions",
+    "emma_osplus._cli_run",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
