@@ -21,6 +21,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Modules that add a subcommand (``register(subparsers) -> None``).
 SUBCOMMANDS: tuple[str, ...] = (
+    "emma_osplus._cli_files",
     "emma_osplus._cli_occasions",
     "emma_osplus._cli_run",
 )

@@ -68,6 +68,12 @@ from ._events import (
     event_histories,
     response_events,
 )
+from ._files import (
+    InterfaceFile,
+    interface_file_names,
+    interface_files,
+    registered_occasion_codes,
+)
 from ._fixed import (
     FixedContent,
     fixed_layouts,
@@ -106,6 +112,7 @@ from ._xml import (
 
 __all__ = [
     "FixedContent",
+    "InterfaceFile",
     "TransportContract",
     "acknowledgements",
     "address_keys",
@@ -136,6 +143,8 @@ __all__ = [
     "file_names",
     "fixed_layouts",
     "fixed_records",
+    "interface_file_names",
+    "interface_files",
     "invalid_blzs",
     "invalid_customer_numbers",
     "invalid_email_address_cases",
@@ -159,6 +168,7 @@ __all__ = [
     "order_names",
     "order_numbers",
     "parked_releases",
+    "registered_occasion_codes",
     "registries",
     "reku_events",
     "resp_files",
