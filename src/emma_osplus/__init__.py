@@ -84,6 +84,12 @@ from ._demo import (
     DemoResult,
     run_demo,
 )
+from ._display import (
+    ParsedFile,
+    PendingView,
+    pending_view,
+    summarize_file,
+)
 from ._email import (
     EmailAddress,
     matching_key,
@@ -265,6 +271,10 @@ from ._orders import (
     RekuEvent,
     RekuOrder,
 )
+from ._plots import (
+    plot_funnel,
+    plot_journey_timeline,
+)
 from ._processor import (
     DeliveryOrder,
     DeliveryResult,
@@ -326,6 +336,18 @@ from ._responses import (
     fold,
     fold_rows,
     fold_values,
+)
+from ._simulation import (
+    SYNTHETIC_COLUMNS,
+    Assumptions,
+    FunnelReport,
+    FunnelStep,
+    Rates,
+    SimulationResult,
+    SkippedRow,
+    plan_of,
+    simulate,
+    synthetic_subscribers,
 )
 from ._store import MemoryStore, SQLiteStore, Store
 from ._subscribers import LAYOUTS as SUBSCRIBER_LAYOUTS
@@ -407,11 +429,13 @@ __all__ = [
     "SUBSCRIBER_COLUMNS",
     "SUBSCRIBER_LAYOUTS",
     "SUBSCRIBER_LIST",
+    "SYNTHETIC_COLUMNS",
     "AcceptedDelivery",
     "AckResult",
     "AckStatus",
     "Acknowledgement",
     "AgedItem",
+    "Assumptions",
     "Block",
     "BlockAdded",
     "BlockRemoved",
@@ -483,6 +507,8 @@ __all__ = [
     "FixedReader",
     "FreezeList",
     "FsspecTransport",
+    "FunnelReport",
+    "FunnelStep",
     "GuardResult",
     "HardBounce",
     "HeldBack",
@@ -557,11 +583,14 @@ __all__ = [
     "Outcome",
     "ParkedDelivery",
     "ParkedReleased",
+    "ParsedFile",
     "PendingItem",
+    "PendingView",
     "PlanEdited",
     "PlanRevised",
     "ProcessError",
     "Profile",
+    "Rates",
     "Recipient",
     "RecipientKey",
     "RecipientState",
@@ -590,6 +619,8 @@ __all__ = [
     "Sent",
     "SequenceGapError",
     "Severity",
+    "SimulationResult",
+    "SkippedRow",
     "SoftBounce",
     "SoftBouncePolicy",
     "Source",
@@ -669,6 +700,10 @@ __all__ = [
     "normalise_encoding",
     "parse_file_name",
     "parse_xml",
+    "pending_view",
+    "plan_of",
+    "plot_funnel",
+    "plot_journey_timeline",
     "read_acknowledgement",
     "read_cons",
     "read_control",
@@ -681,9 +716,12 @@ __all__ = [
     "reference_profile",
     "run_demo",
     "screen",
+    "simulate",
     "subscriber_layout",
     "suggest_order_name",
+    "summarize_file",
     "suppress",
+    "synthetic_subscribers",
     "system_clock",
     "to_json_view",
     "unescape_formula",

@@ -101,6 +101,13 @@ from ._registry import (
     registries,
     unknown_occasion_codes,
 )
+from ._simulation import (
+    assumptions,
+    rate_overrides,
+    rates,
+    simulation_plans,
+)
+from ._simulation import subscriber_lists as simulation_subscriber_lists
 from ._xml import (
     acknowledgements,
     control_files,
@@ -117,6 +124,7 @@ __all__ = [
     "acknowledgements",
     "address_keys",
     "alphabet",
+    "assumptions",
     "aware_datetimes",
     "blzs",
     "campaign_blocks",
@@ -168,6 +176,8 @@ __all__ = [
     "order_names",
     "order_numbers",
     "parked_releases",
+    "rate_overrides",
+    "rates",
     "registered_occasion_codes",
     "registries",
     "reku_events",
@@ -178,6 +188,8 @@ __all__ = [
     "send_blocks",
     "sha256_digests",
     "sha256s",
+    "simulation_plans",
+    "simulation_subscriber_lists",
     "start_blocks",
     "subscriber_list_files",
     "subscriber_lists",
