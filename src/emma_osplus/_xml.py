@@ -68,6 +68,7 @@ from typing import IO, Any, Generic, TypeAlias, TypeVar, cast
 import attrs
 from lxml import etree
 
+from ._converters import DATETIME_OFFSET
 from ._errors import InvalidValueError, MessageError, error_for
 from ._messages import Message
 from ._records import Mode
@@ -749,12 +750,6 @@ def finish(
     return XmlResult(value, tuple(messages), to_document(value))
 
 
-_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?"
-    r"(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))"
-)
-
-
 def _refuse_value(code: str, text: str, detail: str) -> InvalidValueError:
     return InvalidValueError(Message(code, raw=text, detail=detail))
 
@@ -766,21 +761,7 @@ def parse_timestamp(text: str) -> dt.datetime:
     >>> parse_timestamp("2026-11-20T08:00:00.5+01:00").isoformat()
     '2026-11-20T08:00:00.500000+01:00'
     """
-    m = _TIMESTAMP.fullmatch(text.strip())
-    if m:
-        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-        micro = int((m.group(7) or "0").ljust(6, "0"))
-        offset = dt.timedelta(0)
-        if not m.group(8):
-            offset = dt.timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-            if m.group(9) == "-":
-                offset = -offset
-        try:
-            tz = dt.timezone(offset)
-            return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-        except ValueError:
-            pass
-    raise _refuse_value("E205", text, "expected YYYY-MM-DDThh:mm:ss with offset")
+    return DATETIME_OFFSET.parse(text.strip())
 
 
 def check_timestamp(value: object, field: str) -> None:
