@@ -810,7 +810,7 @@ class JourneyRun:
                 if send.due_at > at:
                     break  # offsets only grow
                 found.append(send)
-        found.sort(key=lambda d: (d.due_at, d.customer, d.step))
+        found.sort(key=lambda d: (d.due_at, d.customer.value, d.step))
         return found
 
     # -- the machines -------------------------------------------------------------------------

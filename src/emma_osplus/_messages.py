@@ -107,7 +107,8 @@ CATALOGUE: Mapping[str, MessageDefinition] = MappingProxyType(
     {code: MessageDefinition(code, level, de, en) for code, level, de, en in _ROWS}
 )
 
-_ADDRESS = re.compile(r"([^\s;,<>\"'@()\[\]]{1,64})@([^\s;,<>\"'@()\[\]]+)")
+# The domain part may hold further "@" so that malformed addresses are masked too.
+_ADDRESS = re.compile(r"([^\s;,<>\"'@()\[\]]{1,64})@([^\s;,<>\"'()\[\]]+)")
 
 
 def mask_addresses(text: str) -> str:
@@ -117,6 +118,8 @@ def mask_addresses(text: str) -> str:
     'Kunde a***@example.de; b***@x.de'
     >>> mask_addresses("(anna@x.de)")
     '(a***@x.de)'
+    >>> mask_addresses("anna.schmidt@@example.de")
+    'a***@@example.de'
     """
     return _ADDRESS.sub(lambda m: f"{m.group(1)[0]}***@{m.group(2)}", text)
 
