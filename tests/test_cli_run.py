@@ -216,3 +216,51 @@ def test_demo_command(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "emma-state.db").exists()
     status, _, err = run("demo", "--customers", "5")
     assert status == 2
+
+
+def test_missing_file_after(folders: tuple[Path, Path]) -> None:
+    from emma_osplus import SQLiteStore
+
+    emma_in, osplus_in = folders
+    delivery = osplus_writer(folders).deliver(
+        DeliveryOrder(blz=BLZ, number="K1", kind="KMM", name="Herbst_Aktion_2026"), rows(2)
+    )
+    csv_name, lief = delivery.files
+    (emma_in / csv_name).unlink()
+    status, out, _ = emma_run(folders, "--missing-file-after", "1.5")
+    assert status == 0
+    assert "waits for 1 of 1 listed files" in out
+    assert "refused with E103 from" in out
+    # the manifest was first seen two hours ago (as if the pass had run then)
+    store = SQLiteStore(emma_in.parent / "emma-osplus-state.db")
+    entry = store.get("emma.first_seen", lief)
+    seen = dt.datetime.fromisoformat(entry["at"])
+    with store.transaction():
+        store.put(
+            "emma.first_seen", lief, {**entry, "at": (seen - dt.timedelta(hours=2)).isoformat()}
+        )
+    store.close()
+    status, out, _ = emma_run(folders)  # the default limit (6 h): still waiting
+    assert (status, "1 waiting" in out) == (0, True)
+    status, out, _ = emma_run(folders, "--missing-file-after", "1.5", "--json")
+    assert status == 1
+    data = json.loads(out)
+    assert data["counts"]["quarantined"] == 1
+    assert [m["code"] for m in data["files"][0]["messages"]] == ["E103"]
+    assert [p.name for p in (emma_in / "quarantine").iterdir()] == [lief]
+    assert len(list(osplus_in.glob("*_QUIT_*"))) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_missing_file_after_must_be_positive_hours(
+    folders: tuple[Path, Path], value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, _ = emma_run(folders, "--missing-file-after", value)
+    assert status == 2
+    assert "a positive number of hours" in capsys.readouterr().err
+
+
+def test_missing_file_after_is_for_the_emma_side(folders: tuple[Path, Path]) -> None:
+    status, _, err = osplus_run(folders, "--missing-file-after", "2")
+    assert status == 2
+    assert "--missing-file-after is for the EMMA side" in err

@@ -3,9 +3,11 @@
 A child process (this file run as a script) processes a batch of files on both sides over
 DirectoryTransport and SQLiteStore with a fixed clock and id generator: the EMMA side takes
 consent, a ReKu control file and delivery, a KMM delivery with an advisor picture, a damaged
-delivery, a delivery still missing a file and a badly named file; it sends the KMM mailing and
-records responses; the OSPlus side takes the QUITs, RESP and CONS files back.  Every step is
-safe to repeat, so the child is simply started again until it finishes.
+delivery, a delivery still missing a file (refused with E103 by a second pass seven hours
+later) and a badly named file; it sends the KMM mailing and records responses (five soft
+bounces of one address escalate to a hard bounce); the OSPlus side takes the QUITs, RESP and
+CONS files back.  Every step is safe to repeat, so the child is simply started again until it
+finishes.
 
 The parent kills the child with SIGKILL
 
@@ -47,7 +49,7 @@ def child(workdir: Path) -> int:
     """Process the batch in *workdir* (idempotent; killed and started again by the parent)."""
     from emma_osplus import DirectoryTransport, SQLiteStore
     from emma_osplus._consent import ConsentPolicy
-    from emma_osplus._events import HardBounce, Opened, Sent, Unsubscribed
+    from emma_osplus._events import HardBounce, Opened, Sent, SoftBounce, Unsubscribed
     from emma_osplus._feedback import InstituteSettings
     from emma_osplus._orders import KmmOrder
     from emma_osplus._processor import EmmaProcessor, OsplusProcessor, counter_ids
@@ -90,13 +92,22 @@ def child(workdir: Path) -> int:
         consent_policy=ConsentPolicy(require_consent=True),
     )
     emma.run_once()
+    # seven hours later: the delivery still missing its subscriber list is refused (E103)
+    late = EmmaProcessor(
+        emma.transport,
+        emma.store,
+        clock=lambda: T + dt.timedelta(hours=7),
+        ids=counter_ids("ZH"),
+        consent_policy=ConsentPolicy(require_consent=True),
+    )
+    late.run_once()
     order = emma.order(BLZ, "KMM", "K1")
     if isinstance(order, KmmOrder) and order.state == "listed":
         emma.send_mailing(BLZ, "KMM", "K1", "M1")
     from emma_osplus._email import EmailAddress
     from emma_osplus._types import CustomerNumber
 
-    def make(cls: type[Any], customer: int, n: int, **extra: Any) -> Any:
+    def make(cls: type[Any], customer: int, n: int, at: Any = None, **extra: Any) -> Any:
         return cls(
             event_id=EventId(f"EV{n:04d}"),
             blz=Blz(BLZ),
@@ -105,7 +116,7 @@ def child(workdir: Path) -> int:
             mailing=MailingId("M1"),
             customer=CustomerNumber(customer),
             email=EmailAddress(f"kunde{customer}@example.de"),
-            at=T + dt.timedelta(minutes=n),
+            at=at or T + dt.timedelta(minutes=n),
             **extra,
         )
 
@@ -119,6 +130,10 @@ def child(workdir: Path) -> int:
         if number == 9:
             bounce = {"status": "5.1.1", "diagnostic": "550 5.1.1 user unknown"}
             events.append(make(HardBounce, number, 300 + number, **bounce))
+    # five soft bounces of customer 2, four days apart: escalated to a hard bounce
+    full = {"status": "4.2.2", "diagnostic": "452 4.2.2 Mailbox full"}
+    for n in range(5):
+        events.append(make(SoftBounce, 2, 500 + n, T - dt.timedelta(days=20 - 4 * n), **full))
     emma.record_responses(events)
     osplus = OsplusProcessor(
         transport_cls(workdir / "to_osplus", workdir / "to_emma", fsync=False),
@@ -280,8 +295,17 @@ def test_sigkill_at_any_point_loses_nothing_and_duplicates_nothing(tmp_path: Pat
     names = list(expected["files"])
     assert any(n.startswith("to_emma/quarantine/") for n in names)
     assert any("_RESP_" in n for n in names)
+    # the delivery missing its subscriber list was refused with E103 seven hours later
+    [k3] = [n for n in names if "_K3_" in n and n.startswith("to_emma/")]
+    assert k3.startswith("to_emma/quarantine/")
+    assert "_LIEF_K3_" in k3
+    [k3_quit] = [n for n in names if "_QUIT_K3_" in n]
+    assert b'code="E103"' in expected["files"][k3_quit]
+    # the soft bounces of customer 2 reached OSPlus as a hard bounce
     assert any(
-        n.startswith("to_emma/") and "K3" in n and "/" not in n[len("to_emma/") :] for n in names
+        b";HARTBOUNCE;" in data and b"SB-Eskalation" in data
+        for n, data in expected["files"].items()
+        if "_CONS_" in n and n.startswith("to_osplus/")
     )
     total = int((baseline / "ops.txt").read_text())
     assert total > 100

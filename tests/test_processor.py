@@ -13,16 +13,18 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import event as hypothesis_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emma_osplus import MemoryStore, MemoryTransport, Record, TransportError
-from emma_osplus._consent import ConsentEvent, ConsentPolicy
+from emma_osplus._consent import ConsentEvent, ConsentKind, ConsentPolicy
 from emma_osplus._control import ControlFile, write_control
 from emma_osplus._email import EmailAddress
 from emma_osplus._errors import ProcessError
-from emma_osplus._events import HardBounce, Opened, ResponseEvent, Sent, Unsubscribed
+from emma_osplus._events import HardBounce, Opened, ResponseEvent, Sent, SoftBounce, Unsubscribed
 from emma_osplus._feedback import InstituteSettings
+from emma_osplus._manifest import read_manifest
 from emma_osplus._orders import KmmOrder
 from emma_osplus._processor import (
     DeliveryOrder,
@@ -33,6 +35,7 @@ from emma_osplus._processor import (
 )
 from emma_osplus._quit import read_acknowledgement
 from emma_osplus._resp import RespHeader, read_resp
+from emma_osplus._responses import DEFAULT_SOFT_BOUNCE_POLICY, SoftBouncePolicy
 from emma_osplus._types import Blz, CustomerNumber, EventId, MailingId, OrderNumber
 
 BLZ = "37050198"
@@ -707,3 +710,422 @@ def test_transport_failure_leaves_the_file_for_the_next_run() -> None:
     assert [(f.name, f.outcome) for f in report.files] == [(resp, "failed")]
     assert resp in side.inbox
     assert side.quarantined == {}
+
+
+# -- E103: a listed file that never arrives -----------------------------------------------------
+
+
+def test_missing_file_is_refused_e103_after_the_limit(world: World) -> None:
+    result = world.osplus.deliver(kmm(), rows(1, 2), pictures={"berater_0042.jpg": JPEG})
+    csv_name, picture, lief = result.files
+    late = world.emma_side.inbox.pop(picture)
+    report = world.emma.run_once()
+    [waiting] = [f for f in report.files if f.name == lief]
+    assert waiting.outcome == "waiting"
+    assert "since 2026-11-22T09:30:00+00:00" in waiting.detail
+    assert "refused with E103 from 2026-11-22T15:30:00+00:00" in waiting.detail
+    world.clock.advance(hours=5, minutes=59, seconds=59)
+    report = world.emma.run_once()
+    assert report.counts["waiting"] == 2
+    assert world.emma_side.outbox == {}
+    world.clock.advance(seconds=1)  # six hours after the manifest was first seen
+    report = world.emma.run_once()
+    [refused] = report.by_outcome("quarantined")
+    assert refused.name == lief
+    assert [(m.code, m.raw) for m in refused.messages] == [("E103", picture)]
+    assert "berater_0042.jpg (beraterbild)" in (refused.messages[0].detail or "")
+    assert "has not arrived 6 h after the manifest was first seen" in (
+        refused.messages[0].detail or ""
+    )
+    assert f"quarantined with the files that arrived ({csv_name})" in refused.detail
+    # the manifest and the file that arrived are in quarantine, nothing is left waiting
+    assert sorted(world.emma_side.quarantined) == sorted([csv_name, lief])
+    assert world.emma_side.inbox == {}
+    [ack] = [quit_of(d) for d in world.emma_outbox("QUIT").values()]
+    assert (ack.status, ack.datei, ack.saetze, ack.uebernommen) == ("fehler", csv_name, 2, 0)
+    assert ack.sha256 == hashlib.sha256(world.emma_side.quarantined[csv_name]).hexdigest()
+    assert [m.code for m in ack.messages] == ["E103"]
+    assert picture in ack.messages[0].text
+    assert refused.outputs == tuple(world.emma_outbox("QUIT"))
+    # the order keeps waiting for a correct delivery, the E103 clock is gone
+    order = world.emma.order(BLZ, "KMM", "K2026001")
+    assert isinstance(order, KmmOrder)
+    assert (order.state, [m.code for m in order.failures]) == ("announced", ["E103"])
+    assert list(world.emma.store.items("emma.first_seen")) == []
+    # OSPlus learns what happened from the QUIT
+    world.osplus.run_once()
+    status = world.osplus.delivery_status(BLZ, csv_name)
+    assert status is not None
+    assert (status["ack"]["status"], status["ack"]["codes"]) == ("fehler", ["E103"])
+    # the file arriving after the refusal waits, it is not taken over silently
+    world.emma_side.deliver(picture, late)
+    report = world.emma.run_once()
+    assert [(f.name, f.outcome) for f in report.files] == [(picture, "waiting")]
+    # a new delivery of the order (new names) is taken
+    world.clock.advance(hours=1)
+    again = world.osplus.deliver(kmm(), rows(1, 2), pictures={"berater_0043.jpg": JPEG})
+    report = world.emma.run_once()
+    assert only(report, "processed") == [again.files[-1]]
+
+
+def test_e103_clock_counts_from_first_seen_and_survives_a_restart(world: World) -> None:
+    # created 30 hours before it reaches EMMA: the clock starts when EMMA first sees it
+    result = world.osplus.deliver(kmm(created=T0 - dt.timedelta(hours=30)), rows(1))
+    csv_name, lief = result.files
+    world.emma_side.inbox.pop(csv_name)
+    assert world.emma.run_once().counts["waiting"] == 1
+    assert dict(world.emma.store.items("emma.first_seen"))[lief]["at"] == T0.isoformat()
+    world.clock.advance(hours=4)
+    restarted = EmmaProcessor(
+        world.emma_side,
+        world.emma.store,
+        clock=world.clock,
+        consent_policy=ConsentPolicy(require_consent=False),
+    )
+    assert restarted.run_once().counts["waiting"] == 1
+    world.clock.advance(hours=2)
+    report = restarted.run_once()
+    [refused] = report.by_outcome("quarantined")
+    assert [(m.code, m.raw) for m in refused.messages] == [("E103", csv_name)]
+    assert "none" in refused.detail.rsplit("(", 1)[1]
+    assert sorted(world.emma_side.quarantined) == [lief]
+    [ack] = [quit_of(d) for d in world.emma_outbox("QUIT").values()]
+    # the QUIT names the missing subscriber list with the checksum the manifest declared
+    assert (ack.datei, ack.status) == (csv_name, "fehler")
+    manifest = read_manifest(world.emma_side.quarantined[lief]).value
+    assert manifest is not None
+    assert ack.sha256 == manifest.subscriber_file.sha256
+
+
+def test_reku_delivery_missing_a_file_is_refused_too(world: World) -> None:
+    world.osplus.send_control(control())
+    world.emma.run_once()
+    world.clock.advance(minutes=5)
+    result = world.osplus.deliver(reku(), reku_rows(1), pictures={"berater_0042.jpg": JPEG})
+    world.emma_side.inbox.pop(result.files[1])
+    world.emma.run_once()
+    world.clock.advance(hours=6)
+    report = world.emma.run_once()
+    [refused] = report.by_outcome("quarantined")
+    assert [m.code for m in refused.messages] == ["E103"]
+    assert world.emma.list_members(BLZ, "Runde_Geburtstage") == {}
+
+
+def test_missing_file_limit_is_a_setting() -> None:
+    world = make_world()
+    waits = EmmaProcessor(
+        world.emma_side, MemoryStore(), clock=world.clock, missing_file_after=None
+    )
+    result = world.osplus.deliver(kmm(), rows(1), pictures={"berater_0042.jpg": JPEG})
+    world.emma_side.inbox.pop(result.files[1])
+    waits.run_once()
+    world.clock.advance(days=400)
+    report = waits.run_once()
+    assert report.counts["waiting"] == 2
+    assert "refused with" not in report.files[0].detail
+    quick = EmmaProcessor(
+        world.emma_side,
+        MemoryStore(),
+        clock=world.clock,
+        missing_file_after=dt.timedelta(minutes=5),
+    )
+    quick.run_once()
+    world.clock.advance(minutes=5)
+    assert quick.run_once().counts["quarantined"] == 1
+    for bad in (dt.timedelta(0), dt.timedelta(hours=-1)):
+        with pytest.raises(ValueError, match="missing_file_after"):
+            EmmaProcessor(world.emma_side, MemoryStore(), missing_file_after=bad)
+
+
+def test_e103_clock_restarts_for_a_replaced_manifest_and_is_forgotten_when_it_goes(
+    world: World,
+) -> None:
+    result = world.osplus.deliver(kmm(), rows(1), pictures={"berater_0042.jpg": JPEG})
+    csv_name, picture, lief = result.files
+    world.emma_side.inbox.pop(picture)
+    world.emma.run_once()
+    world.clock.advance(hours=5)
+    # the same name, other bytes (OSPlus wrote it again): the clock starts again
+    world.emma_side.inbox[lief] = world.emma_side.inbox[lief].replace(b"\n", b"\r\n", 1)
+    world.emma.run_once()
+    assert (
+        dict(world.emma.store.items("emma.first_seen"))[lief]["at"]
+        == (T0 + dt.timedelta(hours=5)).isoformat()
+    )
+    world.clock.advance(hours=2)
+    assert world.emma.run_once().counts["quarantined"] == 0
+    # a manifest taken away (by an operator) is forgotten
+    world.emma_side.inbox.pop(lief)
+    world.emma.run_once()
+    assert list(world.emma.store.items("emma.first_seen")) == []
+    assert csv_name in world.emma_side.inbox
+
+
+# -- E304: a second manifest for a delivered KMM order ------------------------------------------
+
+
+def test_second_manifest_for_a_delivered_kmm_order_is_e304_saying_so(world: World) -> None:
+    world.osplus.deliver(kmm(), rows(1, 2))
+    world.emma.run_once()
+    before = world.emma.order(BLZ, "KMM", "K2026001")
+    world.emma_side.outbox.clear()
+    world.clock.advance(hours=2)
+    again = world.osplus.deliver(kmm(), rows(3))
+    report = world.emma.run_once()
+    [refused] = report.by_outcome("quarantined")
+    [message] = refused.messages
+    assert (message.code, message.field, message.raw) == ("E304", "order_number", "K2026001")
+    assert message.detail == (
+        "KMM order K2026001 already delivered on 2026-11-22T09:30:00+00:00 "
+        "(37050198_KMM_K2026001_20261122093000_0001.csv; the order is now listed): a KMM order "
+        f"is delivered once, so the manifest {again.files[1]} is refused; deliver under a new "
+        "order number"
+    )
+    assert refused.detail.startswith("KMM K2026001 Herbst_Aktion_2026 refused: KMM order")
+    [ack] = [quit_of(d) for d in world.emma_outbox("QUIT").values()]
+    assert (ack.datei, ack.status, ack.saetze) == (again.files[0], "fehler", 1)
+    assert ack.sha256 == hashlib.sha256(world.emma_side.quarantined[again.files[0]]).hexdigest()
+    assert "already delivered on" in ack.messages[0].text
+    assert world.emma.order(BLZ, "KMM", "K2026001") == before
+    assert sorted(world.emma.list_members(BLZ, "Herbst_Aktion_2026")) == [
+        "0000000001",
+        "0000000002",
+    ]
+
+
+def test_re_sent_manifest_before_delivery_is_still_accepted(world: World) -> None:
+    bad = world.osplus.deliver(kmm(), rows(1, 2))
+    world.emma_side.inbox[bad.files[0]] = world.emma_side.inbox[bad.files[0]].replace(
+        b"kunde2", b"kunde9"
+    )
+    world.emma.run_once()
+    world.clock.advance(hours=1)
+    good = world.osplus.deliver(kmm(), rows(1, 2))
+    report = world.emma.run_once()
+    assert only(report, "processed") == [good.files[1]]
+
+
+# -- soft-bounce escalation ---------------------------------------------------------------------
+
+SOFT = {"status": "4.2.2", "diagnostic": "452 4.2.2 Mailbox full"}
+
+
+def bounce(number: int, customer: int, day: float, address: str | None = None) -> SoftBounce:
+    return SoftBounce(
+        event_id=EventId(f"sb{customer}-{number}"),
+        blz=Blz(BLZ),
+        order=OrderNumber("K2026001"),
+        order_kind="KMM",
+        mailing=MailingId(f"M{number}"),
+        customer=CustomerNumber(customer),
+        email=EmailAddress(address or f"kunde{customer}@example.de"),
+        at=T0 - dt.timedelta(days=60) + dt.timedelta(days=day),
+        **SOFT,
+    )
+
+
+def opened(number: int, customer: int, day: float) -> Opened:
+    return Opened(
+        event_id=EventId(f"oe{customer}-{number}"),
+        blz=Blz(BLZ),
+        order=OrderNumber("K2026001"),
+        order_kind="KMM",
+        mailing=MailingId(f"M{number}"),
+        customer=CustomerNumber(customer),
+        email=EmailAddress(f"kunde{customer}@example.de"),
+        at=T0 - dt.timedelta(days=60) + dt.timedelta(days=day),
+    )
+
+
+def hard_bounces(world: World, customer: int) -> list[ConsentEvent]:
+    return [
+        e for e in world.emma.consent_history(BLZ, customer) if e.kind is ConsentKind.HARD_BOUNCE
+    ]
+
+
+def test_soft_bounces_escalate_to_a_hard_bounce() -> None:
+    world = make_world(settings=InstituteSettings(auto_hard_bounce=True))
+    world.osplus.deliver(kmm(), rows(1, 2))
+    world.emma.run_once()
+    # five soft bounces, four days apart, reported one by one and out of order
+    results = [world.emma.record_responses([bounce(n, 1, 4 * n)]) for n in (3, 0, 4, 1)]
+    assert [r.escalations for r in results] == [0, 0, 0, 0]
+    assert hard_bounces(world, 1) == []
+    last = world.emma.record_responses([bounce(2, 1, 8)])
+    assert (last.escalations, last.consent_changes) == (1, 1)
+    [event] = hard_bounces(world, 1)
+    assert event.at == T0 - dt.timedelta(days=60) + dt.timedelta(days=16)
+    assert str(event.email) == "kunde1@example.de"
+    assert event.source.value == "ESP_LINK"
+    assert event.evidence == (
+        "EMMA SB-Eskalation: 5 Softbounces 2026-09-23..2026-10-09, zuletzt 4.2.2; "
+        "Regel: 5 in 90 Tage, mind. 15 Tage, Reset bei Öffnen/Klick; BLZ 37050198; "
+        "Ereignisse sb1-0, sb1-1, sb1-2, sb1-3, sb1-4"
+    )
+    # the CONS file carries it to OSPlus, where it is a hard bounce like any other
+    [cons] = [n for n in last.files if "_CONS_" in n]
+    assert b";HARTBOUNCE;" in world.osplus_side.inbox[cons]
+    world.osplus.run_once()
+    assert [e.kind.value for e in world.osplus.consent_history(BLZ, 1)] == ["HARTBOUNCE"]
+    assert world.osplus.consent_history(BLZ, 1)[0].evidence == event.evidence
+    # EMMA withholds the address from then on: in the next send and the next delivery
+    mailing = world.emma.send_mailing(BLZ, "KMM", "K2026001", "M9")
+    assert [str(r.customer) for r in mailing.recipients] == ["0000000002"]
+    assert [(str(w.customer), w.reason) for w in mailing.withheld] == [("0000000001", "HARTBOUNCE")]
+    world.osplus.run_once()
+    again = world.osplus.deliver(kmm("K2026002", "Winter_Aktion_2026"), rows(1, 2))
+    assert [str(h.customer) for h in again.held_back] == ["0000000001"]  # OSPlus guards too
+
+
+def test_escalation_happens_once(world: World) -> None:
+    five = [bounce(n, 1, 4 * n) for n in range(5)]
+    assert world.emma.record_responses(five).escalations == 1
+    before = world.emma.store.dump()
+    # the same events again, and later bounces: no second ledger event
+    again = world.emma.record_responses(five)
+    assert (again.new, again.files) == (0, ())
+    assert world.emma.store.dump() == before
+    more = world.emma.record_responses([bounce(n, 1, 4 * n) for n in range(5, 9)])
+    assert (more.escalations, more.consent_changes) == (0, 0)
+    # an earlier run of bounces arriving late does not add one either
+    early = world.emma.record_responses([bounce(n, 1, -40 + 4 * n) for n in range(10, 15)])
+    assert (early.escalations, early.consent_changes) == (0, 0)
+    assert len(hard_bounces(world, 1)) == 1
+
+
+def test_an_open_between_the_bounces_resets_the_count(world: World) -> None:
+    world.emma.record_responses([opened(1, 1, 9)])
+    result = world.emma.record_responses([bounce(n, 1, 4 * n) for n in range(5)])
+    assert result.escalations == 0
+    assert hard_bounces(world, 1) == []
+    # other addresses and institutes are counted apart
+    result = world.emma.record_responses(
+        [bounce(n, 2, 4 * n, address=f"other{n}@example.de") for n in range(5)]
+    )
+    assert result.escalations == 0
+
+
+def test_soft_bounce_policy_is_a_setting() -> None:
+    world = make_world()
+    strict = EmmaProcessor(
+        world.emma_side,
+        MemoryStore(),
+        clock=world.clock,
+        soft_bounce_policy=SoftBouncePolicy(threshold=2, min_span=dt.timedelta(0)),
+    )
+    result = strict.record_responses([bounce(0, 1, 0), bounce(1, 1, 1)])
+    assert result.escalations == 1
+    [event] = [e for e in strict.consent_history(BLZ, 1) if e.kind is ConsentKind.HARD_BOUNCE]
+    assert "Regel: 2 in 90 Tage, mind. 0 Tage, Reset bei Öffnen/Klick" in event.evidence
+    default = EmmaProcessor(world.emma_side, MemoryStore(), clock=world.clock)
+    assert default.soft_bounce_policy == DEFAULT_SOFT_BOUNCE_POLICY
+    assert default.record_responses([bounce(0, 1, 0), bounce(1, 1, 1)]).escalations == 0
+
+
+def test_a_shared_address_escalates_for_every_customer_on_it(world: World) -> None:
+    events = [bounce(n, 1 + n % 2, 4 * n, address="familie@example.de") for n in range(5)]
+    assert world.emma.record_responses(events).escalations == 1
+    assert len(hard_bounces(world, 1)) == len(hard_bounces(world, 2)) == 1
+    assert hard_bounces(world, 1)[0].evidence == hard_bounces(world, 2)[0].evidence
+
+
+def _escalation_world(batches: list[list[ResponseEvent]]) -> World:
+    world = make_world()
+    for batch in batches:
+        world.emma.record_responses(batch)
+    return world
+
+
+def _escalated(world: World) -> dict[str, Any]:
+    return dict(world.emma.store.items("emma.escalations.37050198"))
+
+
+def _ledger(world: World) -> set[tuple[str, str, str, str]]:
+    return {
+        (str(e.customer), e.kind.value, e.at.isoformat(), e.evidence)
+        for customer in (1, 2, 3)
+        for e in world.emma.consent_history(BLZ, customer)
+    }
+
+
+_gaps = st.lists(st.integers(1, 12), min_size=2, max_size=5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_escalation_does_not_depend_on_arrival_order(data: st.DataObject) -> None:
+    """Soft bounces of three addresses (up to the threshold each), arriving in any order, in
+    any batches, some twice: the ledger's hard bounces are those of one in-order call (the
+    opens that reset a count were reported first)."""
+    events: list[ResponseEvent] = []
+    for customer in (1, 2, 3):
+        day = 0
+        for number, gap in enumerate(data.draw(_gaps)):
+            day += gap
+            events.append(bounce(number, customer, day))
+    opens: list[ResponseEvent] = [
+        opened(1, c, d)
+        for c, d in data.draw(
+            st.lists(st.tuples(st.integers(1, 3), st.integers(0, 60)), max_size=2)
+        )
+    ]
+    reference = _escalation_world([opens + events])
+    order = data.draw(st.permutations(events))
+    repeats = data.draw(st.lists(st.sampled_from(events), max_size=4))
+    arrivals = [*order, *repeats]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(arrivals)), max_size=4)))
+    batches = [opens] + [
+        arrivals[a:b] for a, b in zip([0, *cuts], [*cuts, len(arrivals)], strict=True)
+    ]
+    shuffled = _escalation_world(batches)
+    hypothesis_event(f"{len(_escalated(reference))} addresses escalated")
+    assert _ledger(shuffled) == _ledger(reference)
+    assert _escalated(shuffled) == _escalated(reference)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_arrival_order_never_suppresses_less(data: st.DataObject) -> None:
+    """Any number of soft bounces and opens in any order: every address the in-order call
+    escalates is escalated (an escalation already recorded stands, so a late open can only
+    keep more addresses suppressed, never fewer), each with one ledger event."""
+    events: list[ResponseEvent] = []
+    for customer in (1, 2):
+        days = data.draw(st.lists(st.integers(0, 80), min_size=3, max_size=8, unique=True))
+        events.extend(bounce(n, customer, d) for n, d in enumerate(sorted(days)))
+        events.extend(
+            opened(n, customer, d)
+            for n, d in enumerate(data.draw(st.lists(st.integers(0, 80), max_size=2)))
+        )
+    reference = _escalation_world([sorted(events, key=lambda e: e.at)])
+    order = data.draw(st.permutations(events))
+    size = data.draw(st.integers(1, 4))
+    shuffled = _escalation_world([order[i : i + size] for i in range(0, len(order), size)])
+    hypothesis_event(
+        f"{len(_escalated(reference))} escalated, "
+        f"{len(_escalated(shuffled)) - len(_escalated(reference))} more when shuffled"
+    )
+    assert set(_escalated(shuffled)) >= set(_escalated(reference))
+    for customer in (1, 2):
+        assert len(hard_bounces(shuffled, customer)) == (
+            f"kunde{customer}@example.de" in _escalated(shuffled)
+        )
+
+
+def test_escalation_evidence_fits_its_column(world: World) -> None:
+    emma = EmmaProcessor(
+        world.emma_side,
+        MemoryStore(),
+        clock=world.clock,
+        soft_bounce_policy=SoftBouncePolicy(threshold=25, min_span=dt.timedelta(0)),
+    )
+    events = [
+        attrs.evolve(bounce(n, 1, n), event_id=EventId(f"soft-bounce-{n:013d}")) for n in range(25)
+    ]
+    assert emma.record_responses(events).escalations == 1
+    [event] = emma.consent_history(BLZ, 1)
+    assert len(event.evidence) <= 500
+    assert event.evidence.startswith("EMMA SB-Eskalation: 25 Softbounces ")
+    shown = event.evidence.count("soft-bounce-")
+    assert 10 < shown < 25
+    assert event.evidence.endswith(f", soft-bounce-{shown - 1:013d} … und {25 - shown} weitere")

@@ -276,6 +276,7 @@ from ._plots import (
     plot_journey_timeline,
 )
 from ._processor import (
+    DEFAULT_MISSING_FILE_AFTER,
     DeliveryOrder,
     DeliveryResult,
     EmmaProcessor,
@@ -405,6 +406,7 @@ __all__ = [
     "CAMPAIGN",
     "CATALOGUE",
     "CONS_LAYOUT",
+    "DEFAULT_MISSING_FILE_AFTER",
     "DEFAULT_OVERDUE_AFTER",
     "DEFAULT_SOFT_BOUNCE_POLICY",
     "DETAIL_FIELDS",

@@ -18,6 +18,7 @@ institute and a full round trip, with no set-up at all.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -71,6 +72,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(use only where OSPlus selects on its own consent flag)",
     )
     run.add_argument(
+        "--missing-file-after",
+        type=_hours,
+        metavar="HOURS",
+        help="EMMA side: refuse a delivery (E103) whose manifest still lists a missing file "
+        "this many hours after it was first seen (default: 6)",
+    )
+    run.add_argument(
         "--auto-unsubscribe",
         action="store_true",
         help="OSPlus side: process unsubscribes and objections at once (Aut. Verarb. Abmeld.)",
@@ -108,6 +116,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument("--customers", type=int, default=3000, help=argparse.SUPPRESS)
     demo.add_argument("--seed", type=int, default=2026, help=argparse.SUPPRESS)
     demo.set_defaults(func=demo_command)
+
+
+def _hours(text: str) -> float:
+    """A positive number of hours (``--missing-file-after``).
+
+    >>> _hours("6"), _hours("0.5")
+    (6.0, 0.5)
+    >>> _hours("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: a positive number of hours, not '0'
+    """
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = float("nan")
+    if not hours > 0 or hours == float("inf"):
+        raise argparse.ArgumentTypeError(f"a positive number of hours, not {text!r}")
+    return hours
 
 
 class TerminalProgress:
@@ -160,6 +187,9 @@ def run_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     if args.release_gap and side != "osplus":
         stderr.write("emma-osplus run: --release-gap is for the OSPlus side\n")
         return 2
+    if args.missing_file_after is not None and side != "emma":
+        stderr.write("emma-osplus run: --missing-file-after is for the EMMA side\n")
+        return 2
     state = args.state if args.state is not None else default_state(args.inbox)
     progress = TerminalProgress(stderr) if _is_terminal(stderr) else None
     try:
@@ -174,7 +204,12 @@ def run_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         processor: Any
         if side == "emma":
             policy = ConsentPolicy(require_consent=not args.no_require_consent)
-            processor = EmmaProcessor(transport, store, consent_policy=policy, progress=progress)
+            missing: dict[str, Any] = {}
+            if args.missing_file_after is not None:
+                missing["missing_file_after"] = dt.timedelta(hours=args.missing_file_after)
+            processor = EmmaProcessor(
+                transport, store, consent_policy=policy, progress=progress, **missing
+            )
         else:
             settings = InstituteSettings(
                 auto_unsubscribe=args.auto_unsubscribe, auto_hard_bounce=args.auto_hard_bounce

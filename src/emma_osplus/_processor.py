@@ -4,9 +4,12 @@
 ``VIAM``), deliveries (a ``LIEF`` manifest with its subscriber list and pictures) and consent
 files (``CONS``, consent with its evidence imported from OSPlus); it applies the order and list
 machines and suppression (the consent ledger), and it acknowledges every processed file with a
-``QUIT``.  Response events reach it through :meth:`EmmaProcessor.record_responses` (from the
-mail engine, or a send simulator) and leave as ``RESP`` files (sequence number per institute,
-+1 per file; trailer) and as ``CONS`` files with the consent changes they imply.
+``QUIT``; a delivery whose manifest still lists a missing file ``missing_file_after`` (6 hours)
+after it was first seen is refused (``E103``).  Response events reach it through
+:meth:`EmmaProcessor.record_responses` (from the mail engine, or a send simulator) and leave as
+``RESP`` files (sequence number per institute, +1 per file; trailer) and as ``CONS`` files with
+the consent changes they imply, among them the hard bounce of every address whose soft bounces
+reach the ``soft_bounce_policy``.
 
 :class:`OsplusProcessor` runs on the OSPlus side.  It consumes ``RESP``, ``QUIT`` and ``CONS``
 files, applies the feedback processing (institute settings, pending items) and guards every new
@@ -64,17 +67,29 @@ import cattrs
 from ._acks import AckResult, acknowledge
 from ._cons import ConsentChange, read_cons, write_cons
 from ._consent import (
+    EVIDENCE_MAX,
     ConsentEvent,
     ConsentKind,
     ConsentLedger,
     ConsentPolicy,
+    ConsentSource,
     consent_event_from_response,
     event_from_change,
 )
 from ._control import ControlFile, read_control, write_control
 from ._email import EmailAddress
 from ._errors import FileNameError, InvalidValueError, MessageError, ProcessError, TransportError
-from ._events import Bounce, HardBounce, ResponseEvent, Unsubscribed, Withheld, event_from_values
+from ._events import (
+    Bounce,
+    Clicked,
+    HardBounce,
+    Opened,
+    ResponseEvent,
+    SoftBounce,
+    Unsubscribed,
+    Withheld,
+    event_from_values,
+)
 from ._feedback import (
     AgedItem,
     FeedbackState,
@@ -120,7 +135,13 @@ from ._orders import (
 from ._quit import Acknowledgement, read_acknowledgement, write_acknowledgement
 from ._records import Mode, Notice, Record, Rejected
 from ._resp import RespHeader, check_sequence, iter_resp, read_resp
-from ._responses import RECIPIENT
+from ._responses import (
+    DEFAULT_SOFT_BOUNCE_POLICY,
+    RECIPIENT,
+    Escalation,
+    SoftBouncePolicy,
+    fold_values,
+)
 from ._store import Store
 from ._subscribers import read_subscriber_list, write_subscriber_list
 from ._suppression import ToSend, WithheldRow, read_row, screen
@@ -130,6 +151,7 @@ from ._verify import verify_delivery
 from ._xml import OccasionResolver
 
 __all__ = [
+    "DEFAULT_MISSING_FILE_AFTER",
     "Clock",
     "DeliveryOrder",
     "DeliveryResult",
@@ -155,6 +177,11 @@ Clock = Callable[[], dt.datetime]
 IdGenerator = Callable[[int], str]
 #: Progress of reading one large input file: ``(name, bytes done, bytes in all)``.
 Progress = Callable[[str, int, int], None]
+
+#: How long a delivery waits for a file its manifest lists, from the moment the processor first
+#: saw the manifest, before it is refused with ``E103`` (:class:`EmmaProcessor`'s
+#: ``missing_file_after``).
+DEFAULT_MISSING_FILE_AFTER = dt.timedelta(hours=6)
 
 #: What the processor reads at once from a transport.
 _CHUNK = 1 << 20
@@ -409,6 +436,74 @@ def _refusal_message(refused: TransitionRefused, fallback: str, detail: str) -> 
     if refused.message is not None:
         return refused.message
     return Message(fallback, field="order_number", detail=f"{detail}: {refused.reason}")
+
+
+def _duration(value: dt.timedelta) -> str:
+    """A duration for people: ``6 h``, ``6.5 h``, ``90 days``.
+
+    >>> _duration(dt.timedelta(hours=6)), _duration(dt.timedelta(minutes=390)), _duration(dt.timedelta(days=90))
+    ('6 h', '6.5 h', '90 days')
+    """
+    if value >= dt.timedelta(days=2) and value % dt.timedelta(days=1) == dt.timedelta(0):
+        return f"{value.days} days"
+    return f"{value.total_seconds() / 3600:.4g} h"
+
+
+def _tage(value: dt.timedelta) -> str:
+    """A duration in the German of the ``CONS`` evidence: ``90 Tage``, ``1 Tag``, ``36 Std.``."""
+    if value % dt.timedelta(days=1) == dt.timedelta(0):
+        return f"{value.days} Tag" if value.days == 1 else f"{value.days} Tage"
+    return f"{value.total_seconds() / 3600:.4g} Std."
+
+
+def _escalation_evidence(blz: str, escalation: Escalation, policy: SoftBouncePolicy) -> str:
+    """The evidence of a hard bounce that soft bounces escalated to: the policy, the run of
+    bounces (dates, last status code) and their event ids, within the 500 characters of
+    ``NACHWEIS``; ids that do not fit are counted (``… und 3 weitere``), never cut.
+
+    >>> import datetime as dt
+    >>> from emma_osplus import Blz, CustomerNumber, EventId, MailingId, OrderNumber
+    >>> from emma_osplus._email import EmailAddress
+    >>> def sb(n):
+    ...     return SoftBounce(event_id=EventId(f"ev{n}"), blz=Blz("37050198"),
+    ...         order=OrderNumber("K1"), order_kind="KMM", mailing=MailingId(f"M{n}"),
+    ...         customer=CustomerNumber(4711), email=EmailAddress("anna@example.de"),
+    ...         at=dt.datetime(2026, 10, 1 + 4 * n, tzinfo=dt.timezone.utc), status="4.2.2",
+    ...         diagnostic="452 4.2.2 Mailbox full")
+    >>> bounces = tuple(sb(n) for n in range(5))
+    >>> escalation = Escalation("anna@example.de", bounces[-1].at, bounces)
+    >>> print(_escalation_evidence("37050198", escalation, DEFAULT_SOFT_BOUNCE_POLICY))
+    EMMA SB-Eskalation: 5 Softbounces 2026-10-01..2026-10-17, zuletzt 4.2.2; Regel: 5 in 90 Tage, mind. 15 Tage, Reset bei Öffnen/Klick; BLZ 37050198; Ereignisse ev0, ev1, ev2, ev3, ev4
+    """
+    bounces = escalation.bounces
+    first, last = bounces[0], bounces[-1]
+    rule = (
+        f"Regel: {policy.threshold} in {_tage(policy.window)}, mind. {_tage(policy.min_span)}"
+        + (", Reset bei Öffnen/Klick" if policy.reset_on_engagement else "")
+    )
+    head = (
+        f"EMMA SB-Eskalation: {len(bounces)} Softbounces "
+        f"{first.at:%Y-%m-%d}..{last.at:%Y-%m-%d}, zuletzt {last.status}; {rule}; "
+        f"BLZ {blz}; Ereignisse "
+    )
+    ids = [str(b.event_id) for b in bounces]
+    text = head + ", ".join(ids)
+    shown = len(ids)
+    while len(text) > EVIDENCE_MAX and shown > 1:
+        shown -= 1
+        text = head + ", ".join(ids[:shown]) + f" … und {len(ids) - shown} weitere"
+    return text
+
+
+@attrs.frozen
+class _Overdue:
+    """A delivery whose manifest lists files that did not arrive in time (E103)."""
+
+    manifest: Manifest
+    missing: tuple[ManifestFile, ...]
+    first_seen: dt.datetime
+    elapsed: dt.timedelta
+    messages: tuple[Message, ...]
 
 
 @attrs.frozen
@@ -818,13 +913,15 @@ class MailingSend:
 @attrs.frozen
 class RecordResult:
     """What :meth:`EmmaProcessor.record_responses` did: the files written (``RESP`` and
-    ``CONS`` per institute), the events new and already known (by event id), and the consent
-    changes exported."""
+    ``CONS`` per institute), the events new and already known (by event id), the consent
+    changes exported, and how many addresses these events escalated to a hard bounce by the
+    soft-bounce policy (their ``HARTBOUNCE`` events are among the consent changes)."""
 
     files: tuple[str, ...]
     new: int
     duplicates: int
     consent_changes: int
+    escalations: int = 0
 
 
 @attrs.frozen
@@ -940,6 +1037,18 @@ class EmmaProcessor(_Processor):
     whether a row without a recorded consent is withheld (``KEINE_EINWILLIGUNG``; the default,
     the safe choice: consent reaches EMMA in ``CONS`` files from OSPlus).  *marker* is the
     update marker of list names, *list_limit* the lists per account (150).
+
+    *missing_file_after* (default :data:`DEFAULT_MISSING_FILE_AFTER`, 6 hours) is how long a
+    delivery waits for a file its manifest lists, counted by the injected clock from the
+    moment the processor first saw the manifest (kept in the store, so restarts do not reset
+    it); then the delivery is refused with one ``E103`` per missing file, and the manifest and
+    the files that did arrive go to quarantine with a ``QUIT`` of status ``fehler``.  ``None``
+    waits for ever.
+
+    *soft_bounce_policy* (default :data:`~emma_osplus._responses.DEFAULT_SOFT_BOUNCE_POLICY`)
+    decides when recorded soft bounces of an address make it count as hard-bounced: a
+    ``HARTBOUNCE`` consent event enters the institute's ledger (so the address is withheld
+    from then on) and the ``CONS`` file for OSPlus.
     """
 
     SIDE: ClassVar[str] = "emma"
@@ -955,6 +1064,8 @@ class EmmaProcessor(_Processor):
         consent_policy: ConsentPolicy = ConsentPolicy(),  # noqa: B008 - frozen value
         marker: UpdateMarker = UpdateMarker(),  # noqa: B008 - frozen value
         list_limit: int = LIST_LIMIT,
+        missing_file_after: dt.timedelta | None = DEFAULT_MISSING_FILE_AFTER,
+        soft_bounce_policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCE_POLICY,
         progress: Progress | None = None,
         progress_threshold: int = _CHUNK,
     ) -> None:
@@ -967,15 +1078,22 @@ class EmmaProcessor(_Processor):
             progress=progress,
             progress_threshold=progress_threshold,
         )
+        if missing_file_after is not None and missing_file_after <= dt.timedelta(0):
+            raise ValueError(f"missing_file_after must be positive, not {missing_file_after}")
         self.consent_policy = consent_policy
         self.marker = marker
         self.list_limit = list_limit
+        self.missing_file_after = missing_file_after
+        self.soft_bounce_policy = soft_bounce_policy
         self._claims: Counter[str] = Counter()
+        self._seen: dict[str, dict[str, str]] = {}
 
     # -- planning -------------------------------------------------------------------------
 
     def _plan(self, names: Sequence[str]) -> tuple[list[_Unit], list[FileOutcome]]:
         present = set(names)
+        now = self._now()
+        self._seen = {}
         parsed: dict[str, FileName] = {}
         first: list[_Unit] = []
         timed: list[tuple[tuple[dt.datetime, int, str], _Unit]] = []
@@ -1000,7 +1118,7 @@ class EmmaProcessor(_Processor):
                 unit = _Unit(name, kind, fname, (name,), self._handle_control)
                 timed.append(((fname.created, 0, name), unit))
             elif kind == "LIEF":
-                planned, listed = self._plan_delivery(name, fname, present)
+                planned, listed = self._plan_delivery(name, fname, present, now)
                 if isinstance(planned, FileOutcome):
                     waiting.append(planned)
                     for other in listed:
@@ -1023,8 +1141,40 @@ class EmmaProcessor(_Processor):
             else:
                 detail = "no manifest (LIEF) lists it yet"
             waiting.append(FileOutcome(name, "waiting", kind_of_name, detail))
+        self._keep_first_seen(present)
         units = first + [u for _, u in sorted(timed, key=lambda t: t[0])] + last
         return units, waiting
+
+    def _keep_first_seen(self, present: set[str]) -> None:
+        """Store when incomplete deliveries' manifests were first seen (the E103 clock), and
+        forget manifests no longer in the inbox: one transaction, before any file is
+        handled.  A crash before it commits only makes the next run see them later."""
+        ns = self._ns("first_seen")
+        gone = [name for name in self.store.keys(ns) if name not in present]
+        if not self._seen and not gone:
+            return
+        with self.store.transaction():
+            for name, entry in self._seen.items():
+                self.store.put(ns, name, entry)
+            for name in gone:
+                self.store.delete(ns, name)
+
+    def _first_seen(self, name: str, data: bytes, now: dt.datetime) -> dt.datetime:
+        """When the manifest *name* (these bytes) was first seen waiting for its files; *now*
+        if never (recorded at the end of planning).  A manifest replaced under the same name
+        by other bytes starts again."""
+        sha = hashlib.sha256(data).hexdigest()
+        entry = self.store.get(self._ns("first_seen"), name)
+        if entry is not None and entry["sha256"] == sha:
+            return dt.datetime.fromisoformat(entry["at"])
+        self._seen[name] = {"at": now.isoformat(), "sha256": sha}
+        return now
+
+    def _queue_move(self, name: str, to: str) -> None:
+        super()._queue_move(name, to)
+        ns = self._ns("first_seen")
+        if self.store.get(ns, name) is not None:  # the delivery is done: stop its E103 clock
+            self.store.delete(ns, name)
 
     def _moves_for(self, unit: _Unit) -> tuple[str, ...]:
         # A file two deliveries of this run list (the same advisor picture) moves with the
@@ -1037,7 +1187,7 @@ class EmmaProcessor(_Processor):
         return tuple(moving)
 
     def _plan_delivery(
-        self, name: str, fname: FileName, present: set[str]
+        self, name: str, fname: FileName, present: set[str], now: dt.datetime
     ) -> tuple[_Unit | FileOutcome, tuple[str, ...]]:
         try:
             data = self.transport.read(name)
@@ -1049,15 +1199,22 @@ class EmmaProcessor(_Processor):
             bad = next((m for m in result.messages if m.is_error), Message("E106"))
             return _Unit(name, "LIEF", fname, (name,), self._handle_delivery, bad=bad), ()
         listed = tuple(f.name for f in manifest.files)
-        missing = [n for n in listed if n not in present]
+        missing = tuple(f for f in manifest.files if f.name not in present)
         if missing:
-            outcome = FileOutcome(
-                name,
-                "waiting",
-                "LIEF",
-                f"waits for {len(missing)} of {len(listed)} listed files: {', '.join(missing)}",
-            )
-            return outcome, listed
+            first_seen = self._first_seen(name, data, now)
+            limit = self.missing_file_after
+            if limit is None or now - first_seen < limit:
+                detail = (
+                    f"waits for {len(missing)} of {len(listed)} listed files: "
+                    f"{', '.join(f.name for f in missing)} (since {first_seen.isoformat()}"
+                )
+                if limit is not None:
+                    detail += f"; refused with E103 from {(first_seen + limit).isoformat()}"
+                return FileOutcome(name, "waiting", "LIEF", detail + ")"), listed
+            arrived = tuple(n for n in listed if n in present)
+            overdue = _Overdue(manifest, missing, first_seen, now - first_seen, result.messages)
+            unit = _Unit(name, "LIEF", fname, (name, *arrived), self._handle_overdue, extra=overdue)
+            return unit, listed
         unit = _Unit(
             name,
             "LIEF",
@@ -1317,18 +1474,7 @@ class EmmaProcessor(_Processor):
         assert isinstance(manifest, Manifest)
         sub = manifest.subscriber_file
         number = str(manifest.nummer)
-        label = f"{manifest.art} {number} {manifest.bezeichnung}"
-        if str(manifest.blz) != blz:
-            raise _Reject(
-                [
-                    Message(
-                        "E108",
-                        raw=unit.name,
-                        detail=f"the manifest is named for {blz}, it holds {manifest.blz}",
-                    )
-                ],
-                detail=f"{label} refused",
-            )
+        label = self._check_manifest_blz(unit, manifest)
         order: Order | None = None
         if manifest.art == "KMM":
             announce = ManifestAnnounced.from_manifest(
@@ -1337,8 +1483,15 @@ class EmmaProcessor(_Processor):
             try:
                 order = self._step(blz, announce).order
             except TransitionRefused as refused:
-                message = _refusal_message(refused, "E304", label)
-                raise _Reject([message], datei=sub.name, detail=f"{label} refused") from None
+                message = self._announce_refused(blz, unit.name, manifest, refused)
+                actual, _ = self._measure(sub.name)
+                raise _Reject(
+                    [message],
+                    datei=sub.name,
+                    sha256=actual,
+                    saetze=sub.saetze or 0,
+                    detail=f"{label} refused: {message.detail}",
+                ) from None
             self._save_order(blz, order)
         verification = verify_delivery(
             manifest, self._reader, manifest_name=unit.name, occasions=self._occasions
@@ -1402,6 +1555,113 @@ class EmmaProcessor(_Processor):
 
     def _reader(self, name: str) -> Any:
         return self.transport.open(name)
+
+    @staticmethod
+    def _check_manifest_blz(unit: _Unit, manifest: Manifest) -> str:
+        """The delivery's label; E108 when the manifest holds another institute than its
+        name says."""
+        assert unit.fname is not None
+        blz = str(unit.fname.blz)
+        label = f"{manifest.art} {manifest.nummer} {manifest.bezeichnung}"
+        if str(manifest.blz) != blz:
+            raise _Reject(
+                [
+                    Message(
+                        "E108",
+                        raw=unit.name,
+                        detail=f"the manifest is named for {blz}, it holds {manifest.blz}",
+                    )
+                ],
+                detail=f"{label} refused",
+            )
+        return label
+
+    def _announce_refused(
+        self, blz: str, name: str, manifest: Manifest, refused: TransitionRefused
+    ) -> Message:
+        """The message for a KMM manifest the order refuses.  A second manifest for an order
+        that was already delivered gets E304 (FORMATS.md has no closer code) with a detail
+        that says exactly that; every other refusal keeps its own message."""
+        number = str(manifest.nummer)
+        order = self._load_order(blz, "KMM", number)
+        if (
+            isinstance(order, KmmOrder)
+            and order.delivered_at is not None
+            and order.state not in ("unknown", "announced")
+        ):
+            detail = (
+                f"KMM order {number} already delivered on {order.delivered_at.isoformat()} "
+                f"({order.delivery_file}; the order is now {order.state}): a KMM order is "
+                f"delivered once, so the manifest {name} is refused; deliver under a new "
+                "order number"
+            )
+            return Message("E304", field="order_number", raw=number, detail=detail)
+        label = f"{manifest.art} {number} {manifest.bezeichnung}"
+        return _refusal_message(refused, "E304", label)
+
+    def _handle_overdue(self, unit: _Unit, sha: str, size: int, now: dt.datetime) -> FileOutcome:
+        """A delivery whose listed files did not all arrive within ``missing_file_after``:
+        refused with one E103 per missing file; the manifest and the files that arrived go to
+        quarantine, with a ``QUIT`` (status ``fehler``) for the subscriber list.  A KMM order
+        records the failure and waits for a correct delivery."""
+        assert unit.fname is not None
+        overdue = unit.extra
+        assert isinstance(overdue, _Overdue)
+        assert self.missing_file_after is not None
+        blz = str(unit.fname.blz)
+        manifest = overdue.manifest
+        sub = manifest.subscriber_file
+        label = self._check_manifest_blz(unit, manifest)
+        arrived = unit.files[1:]
+        elapsed = _duration(overdue.elapsed)
+        messages = [
+            Message(
+                "E103",
+                raw=missing.name,
+                detail=(
+                    f"{missing.name} ({missing.rolle}), listed in the manifest {unit.name}, has "
+                    f"not arrived {elapsed} after the manifest was first seen "
+                    f"({overdue.first_seen.isoformat()}; the limit is "
+                    f"{_duration(self.missing_file_after)}): the delivery is refused"
+                ),
+            )
+            for missing in overdue.missing
+        ]
+        persist = None
+        if manifest.art == "KMM":
+            announce = ManifestAnnounced.from_manifest(
+                manifest, at=now, file_name=unit.name, sha256=sha
+            )
+            try:
+                order = self._step(blz, announce).order
+            except TransitionRefused as refused:
+                messages.append(self._announce_refused(blz, unit.name, manifest, refused))
+            else:
+                assert isinstance(order, KmmOrder)
+                failed = DeliveryFailed(
+                    order_number=manifest.nummer,
+                    at=now,
+                    file_name=sub.name,
+                    sha256=sub.sha256,
+                    messages=messages,
+                )
+                failed_order = order.apply(failed)
+                persist = lambda: self._save_order(blz, failed_order)  # noqa: E731
+        sub_sha = self._measure(sub.name)[0] if sub.name in arrived else sub.sha256
+        missing_names = ", ".join(f.name for f in overdue.missing)
+        kept = ", ".join(arrived) if arrived else "none"
+        raise _Reject(
+            [*overdue.messages, *messages],
+            datei=sub.name,
+            sha256=sub_sha,
+            saetze=sub.saetze or 0,
+            persist=persist,
+            detail=(
+                f"{label}: {len(overdue.missing)} of {len(manifest.files)} listed files still "
+                f"missing {elapsed} after the manifest ({missing_names}); refused, quarantined "
+                f"with the files that arrived ({kept})"
+            ),
+        )
 
     def _deliver_kmm(self, delivery: _Delivery) -> FileOutcome:
         unit, manifest, records, rejected = (
@@ -1644,8 +1904,10 @@ class EmmaProcessor(_Processor):
         """Turn response events into files for OSPlus: per institute one ``RESP`` file (the
         next sequence number; header, details, trailer) with the events not recorded before
         (by event id), and one ``CONS`` file with the consent changes they imply
-        (unsubscribes, complaints, hard bounces), which also enter EMMA's own ledger so that
-        the next delivery withholds those addresses.  All in one transaction, then published.
+        (unsubscribes, complaints, hard bounces, and the ``HARTBOUNCE`` of every address
+        whose soft bounces now reach the soft-bounce policy), which also enter EMMA's own
+        ledger so that the next delivery withholds those addresses.  All in one transaction,
+        then published.
         A bounce diagnostic longer than the 40 characters of ``DETAIL`` is cut in the ``RESP``
         record; the ``CONS`` evidence keeps up to 300 characters of it."""
         now = self._now()
@@ -1685,7 +1947,7 @@ class EmmaProcessor(_Processor):
             seen.add(key)
             by_blz.setdefault(blz, []).append(event)
         files: list[str] = []
-        new = changes = 0
+        new = changes = escalated = 0
         for blz, batch in by_blz.items():
             consent: list[ConsentEvent] = []
             details = []
@@ -1695,9 +1957,14 @@ class EmmaProcessor(_Processor):
                 values = event.to_values()
                 details.append(values)
                 self.store.put(self._ns("responses", blz), str(event.event_id), values)
+                self._index_bounces(blz, event)
             for event in batch:
                 converted = consent_event_from_response(event)
                 if converted is not None and self._add_consent(blz, converted):
+                    consent.append(converted)
+            escalations = self._escalate(blz, batch)
+            for converted in escalations:
+                if self._add_consent(blz, converted):
                     consent.append(converted)
             number = self._count(f"seq/{blz}/RESP")
             name = str(FileName(blz, "RESP", "0", now, number % 10000))
@@ -1706,7 +1973,86 @@ class EmmaProcessor(_Processor):
                 files.append(self._write_cons(blz, consent, now))
             new += len(batch)
             changes += len(consent)
-        return RecordResult(tuple(files), new, duplicates, changes)
+            escalated += len({e.address_key for e in escalations})
+        return RecordResult(tuple(files), new, duplicates, changes, escalated)
+
+    # -- soft-bounce escalation -----------------------------------------------------------
+
+    def _index_bounces(self, blz: str, event: ResponseEvent) -> None:
+        """Index soft bounces and engagements (opens, clicks) by the address's matching key:
+        the event ids the escalation of that address is decided from."""
+        if isinstance(event, SoftBounce):
+            field = "soft"
+        elif isinstance(event, Opened | Clicked):
+            field = "engaged"
+        else:
+            return
+        ns = self._ns("bounce_ix", blz)
+        key = event.email.matching_key
+        entry = self.store.get(ns, key) or {"soft": [], "engaged": []}
+        entry[field].append(str(event.event_id))
+        self.store.put(ns, key, entry)
+
+    def _escalate(self, blz: str, batch: Sequence[ResponseEvent]) -> list[ConsentEvent]:
+        """The ``HARTBOUNCE`` consent events of the addresses whose soft bounces (every one
+        recorded for the institute, not only *batch*'s) reach the soft-bounce policy now.
+
+        Only a new soft bounce can make an address escalate, so only the addresses with one
+        in *batch* are looked at.  The decision folds the address's recorded soft bounces and
+        engagements (by their own times: arrival order does not matter) through
+        :meth:`~emma_osplus._responses.ResponseBook.escalations`.  An address escalates once:
+        the escalation is recorded (``escalations`` namespace) and later bounces, repeats or
+        late files add no second event.  One event per customer the bounces name (the
+        ``CONS`` row needs a customer; hard bounces suppress by the address anyway), at the
+        time the threshold was reached, source ``ESP_LINK`` (like a hard bounce from EMMA),
+        the evidence naming the policy and the bounces' event ids.
+        """
+        policy = self.soft_bounce_policy
+        done = self._ns("escalations", blz)
+        index = self._ns("bounce_ix", blz)
+        responses = self._ns("responses", blz)
+        found: list[ConsentEvent] = []
+        for key in sorted({e.email.matching_key for e in batch if isinstance(e, SoftBounce)}):
+            if self.store.get(done, key) is not None:
+                continue
+            entry = self.store.get(index, key)
+            if entry is None or len(entry["soft"]) < policy.threshold:
+                continue
+            ids = entry["soft"] + (entry["engaged"] if policy.reset_on_engagement else [])
+            book = fold_values((self.store.get(responses, i) for i in ids), blz=blz)
+            escalations = book.escalations(policy)
+            if not escalations:
+                continue
+            [escalation] = escalations
+            evidence = _escalation_evidence(blz, escalation, policy)
+            events = [
+                ConsentEvent(
+                    customer,
+                    email,
+                    ConsentKind.HARD_BOUNCE,
+                    escalation.at,
+                    ConsentSource.ESP_LINK,
+                    evidence,
+                )
+                for _, email, customer in escalation.recipients
+            ]
+            self.store.put(
+                done,
+                key,
+                {
+                    "at": escalation.at.isoformat(),
+                    "bounces": [str(b.event_id) for b in escalation.bounces],
+                    "policy": {
+                        "threshold": policy.threshold,
+                        "window": policy.window.total_seconds(),
+                        "min_span": policy.min_span.total_seconds(),
+                        "reset_on_engagement": policy.reset_on_engagement,
+                    },
+                    "customers": [str(e.customer) for e in events],
+                },
+            )
+            found.extend(events)
+        return found
 
 
 # -- the OSPlus side ---------------------------------------------------------------------------
