@@ -56,7 +56,7 @@ class FirstSeen:
         self.memory_limit = memory_limit
         self._memory: dict[int | str, int] | None = {}
         self._db: sqlite3.Connection | None = None
-        self._finalizer: weakref.finalize[..., None] | None = None
+        self._finalizer: weakref.finalize[..., FirstSeen] | None = None
         self._pending = 0
         #: The temporary database once the keys have moved to disk.
         self.path: str | None = None
