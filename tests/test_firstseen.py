@@ -69,3 +69,23 @@ def test_temporary_database_is_removed() -> None:
 def test_limit_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         FirstSeen(memory_limit=0)
+
+
+def test_subscriber_list_checks_after_the_index_moved_to_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """E203 and W201 are found the same way when the file outgrows the in-memory index."""
+    from emma_osplus import Record, Rejected, _subscribers, read_subscriber_list
+
+    monkeypatch.setattr(_subscribers, "FirstSeen", lambda: FirstSeen(memory_limit=2))
+    rows = [f"{n};kunde{n}@example.de" for n in range(1, 8)]
+    rows += ["3;andere@example.de", "99;Kunde5@example.de"]
+    data = ("KUNDENNUMMER;EMAIL\r\n" + "\r\n".join(rows) + "\r\n").encode("cp1252")
+    items = list(read_subscriber_list(data, "KMM", mode="lenient"))
+    rejected = [item for item in items if isinstance(item, Rejected)]
+    assert [(r.line, [m.code for m in r.messages]) for r in rejected] == [(9, ["E203"])]
+    assert "first at line 4" in (rejected[0].messages[0].detail or "")
+    warned = [i for i in items if isinstance(i, Record) and i.messages]
+    assert [(r.line, r.messages[0].code, r.messages[0].detail) for r in warned] == [
+        (10, "W201", "same address as line 6")
+    ]

@@ -57,6 +57,7 @@ from ._csv import Column, CsvLayout, CsvReader, RecordCheck, iter_csv, read_csv
 from ._email import EMAIL
 from ._encoding import Source
 from ._errors import InvalidValueError
+from ._firstseen import FirstSeen
 from ._messages import Message
 from ._records import Mode
 from ._types import CustomerNumber, OccasionCode
@@ -167,9 +168,9 @@ class _UniqueCustomers:
     __slots__ = ("_first",)
 
     def __init__(self) -> None:
-        # about 100 bytes per distinct customer (with W201: about 300 in all): the only
-        # state that grows with the file
-        self._first: dict[int, int] = {}
+        # in memory up to DEFAULT_MEMORY_LIMIT customers, then on disk: memory does not grow
+        # with the file
+        self._first = FirstSeen()
 
     def __call__(
         self,
@@ -197,7 +198,7 @@ class _SharedAddresses:
     __slots__ = ("_first",)
 
     def __init__(self) -> None:
-        self._first: dict[str, int] = {}
+        self._first = FirstSeen()
 
     def __call__(
         self,
