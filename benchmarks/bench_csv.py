@@ -1,7 +1,8 @@
 """Subscriber-list reading speed: our KMM reader against a plain ``csv.reader``.
 
 Run ``python benchmarks/bench_csv.py [--rows N] [--quick]``.  Both read the same windows-1252
-file of N rows (default 200 000) held in memory.  The baseline decodes it and runs the
+file of N rows (default 200 000) held in memory; each is run ``--repeat`` times (default 3), in
+turns, and the best CPU time of each counts.  The baseline decodes it and runs the
 standard library's ``csv.reader`` (``newline=''``) over it, producing lists of strings; ours
 detects the encoding, splits, numbers the lines, keeps the raw text, checks and canonicalises
 every field (customer number, email, salutation, dates, advisor number, file names), checks the
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import io
 import time
+from collections.abc import Callable
 
 HEADER = (
     "KUNDENNUMMER;EMAIL;ANREDE;TITEL;VORNAME;NACHNAME;GEBURTSDATUM;BERATER_NR;BERATER_NAME;"
@@ -54,6 +57,22 @@ def _time(fn: object, repeat: int) -> float:
     return best
 
 
+def _race(
+    first: Callable[[], object], second: Callable[[], object], repeat: int
+) -> tuple[float, float]:
+    """The best CPU time (``time.process_time``) of each of two functions, run in turns: on a
+    shared machine a slow spell then hits both alike, and time spent waiting for the CPU is
+    not counted."""
+    best = [float("inf"), float("inf")]
+    for _ in range(repeat):
+        for i, fn in enumerate((first, second)):
+            gc.collect()
+            start = time.process_time()
+            fn()
+            best[i] = min(best[i], time.process_time() - start)
+    return best[0], best[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     from emma_osplus import Record
     from emma_osplus._subscribers import read_subscriber_list, write_subscriber_list
@@ -79,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             n += isinstance(item, Record)
         records.append(n)
 
-    base = _time(baseline, repeat)
-    mine = _time(ours, repeat)
+    base, mine = _race(baseline, ours, repeat)
     assert records[-1] == rows, records[-1]
     print(f"file: {rows} rows, {len(data) / 1e6:.1f} MB (windows-1252)")
     print(f"csv.reader (baseline): {rows / base:12,.0f} rows/s")

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emma_osplus import _firstseen
 from emma_osplus._firstseen import FirstSeen
 
 keys = st.one_of(
@@ -38,19 +37,60 @@ def test_ints_and_texts_never_collide() -> None:
     seen.close()
 
 
-def test_hash_collisions_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two keys with the same first 64 bits of their hash keep their own first lines."""
-    real = _firstseen._slot
-
-    def colliding(key: int | str) -> tuple[int, int]:
-        _slot, check = real(key)
-        return 42, check  # every key in one slot
-
-    monkeypatch.setattr(_firstseen, "_slot", colliding)
-    seen = FirstSeen(memory_limit=1)
-    lines = [seen.setdefault(key, line) for line, key in enumerate(["a", "b", "c", "a", "b"], 2)]
-    assert lines == [2, 3, 4, 2, 3]
+def test_filter_collisions_are_told_apart() -> None:
+    """With a filter of 8 bits nearly every new key shares a bit with a key on disk: the
+    database, asked by the exact key, still gives every key its own first line."""
+    seen = FirstSeen(memory_limit=1, filter_bits=8)
+    sequence = [*"abcdefghijklmnop", *"ponmlkjihgfedcba", "q"]
+    lines = [seen.setdefault(key, line) for line, key in enumerate(sequence, 2)]
+    assert lines == [*range(2, 18), *range(17, 1, -1), 34]
     seen.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(keys, max_size=6), max_size=20),
+    st.integers(1, 8),
+    st.sampled_from([8, 64, 1 << 12]),
+)
+def test_claim_all_is_setdefault_in_bulk(
+    batches: list[list[int | str]], limit: int, bits: int
+) -> None:
+    """``claim_all`` takes a batch only when every key is new (and none repeats), and leaves
+    the index as it was otherwise: after either, ``setdefault`` answers like a dict."""
+    expected: dict[object, int] = {}
+    seen = FirstSeen(memory_limit=limit, filter_bits=bits)
+    line = 2
+    for batch in batches:
+        lines = list(range(line, line + len(batch)))
+        line += len(batch)
+        tagged = [("k", type(key), key) for key in batch]
+        new = not any(k in expected for k in tagged) and len(set(tagged)) == len(tagged)
+        if seen.claim_all(batch, lines):
+            assert new
+            expected.update(zip(tagged, lines, strict=True))
+        else:
+            for key, tag, at in zip(batch, tagged, lines, strict=True):
+                assert seen.setdefault(key, at) == expected.setdefault(tag, at)
+    for tag, first in expected.items():
+        assert seen.setdefault(tag[2], line) == first  # type: ignore[index]
+    seen.close()
+
+
+def test_claim_all_on_disk() -> None:
+    seen = FirstSeen(memory_limit=2)
+    assert seen.claim_all(["a", "b", "c"], [1, 2, 3])  # moves to disk
+    assert seen.spilled
+    assert not seen.claim_all(["d", "b"], [4, 5])  # b is on disk
+    assert not seen.claim_all(["e", "e"], [6, 7])
+    assert seen.claim_all(["d", "e"], [8, 9])
+    assert [seen.setdefault(k, 10) for k in "abcdef"] == [1, 2, 3, 8, 9, 10]
+    seen.close()
+
+
+def test_filter_must_be_a_power_of_two() -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        FirstSeen(filter_bits=100)
 
 
 def test_temporary_database_is_removed() -> None:

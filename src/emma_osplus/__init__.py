@@ -171,6 +171,7 @@ from ._fixed import (
     filler,
     iter_fixed,
     read_fixed,
+    rule_reads,
     write_fixed,
 )
 from ._fsspec_transport import (
@@ -716,6 +717,7 @@ __all__ = [
     "read_row",
     "read_subscriber_list",
     "reference_profile",
+    "rule_reads",
     "run_demo",
     "screen",
     "simulate",

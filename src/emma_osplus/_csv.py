@@ -40,10 +40,18 @@ value E208, and converters give their own codes (E201, E202, E205, E207 …).  E
 no record and are skipped.  ``values`` maps every column to canonical text, ``typed`` every
 column that has a converter to its value (``None`` when empty).
 
-The parser is the standard library's C :mod:`csv` reader fed with physical lines, so it is
-fast; the engine adds line numbers, raw text and conversions (converters' results for
-repeated values are cached per column, in a bounded cache).  Memory does not grow with the
-file.
+**Speed.**  A line without the quote character is split on the separator (which is what the
+standard library's C :mod:`csv` reader gives for it); the others go through that reader.  The
+records of a piece of the file (a few kilobytes) are then checked column by column: texts
+already found valid are remembered per column (bounded; a column whose texts hardly repeat
+stops remembering), the others are matched in one go against the converter's fast pattern
+(:func:`emma_osplus._converters.bulk_check`); the file rules check the batch at once where
+they can (``batch``, see :class:`RecordCheck`).  Records of a batch that passes are built
+without further checks, their ``typed`` values made on first access.  Anything in doubt —
+a value the fast check does not accept, a rule with something to say, broken quoting — sends
+the records concerned through the exact path, field by field, which gives every message, so
+the result is the same (``fast=False`` reads everything through the exact path).  Memory does
+not grow with the file.
 
 **Writing.**  :func:`write_csv` returns the canonical bytes, :func:`iter_csv` yields them in
 chunks.  A field is quoted only when it holds the separator, the quote, CR or LF (quotes are
@@ -56,21 +64,23 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
-from ._converters import Converter, ValueType
+from ._converters import ColumnCheck, Converter, _convert, fast_pattern
 from ._encoding import (
     DetectedEncoding,
     Source,
     decode_source,
     normalise_encoding,
 )
-from ._errors import InvalidValueError, MessageError, error_for
+from ._errors import MessageError, error_for
 from ._messages import Message
-from ._records import Item, Mode, Notice, Record, Rejected
+from ._records import Item, Mode, Notice, Record, Rejected, _LazyTyped, _make_record, _make_records
 
 __all__ = [
     "Column",
@@ -113,6 +123,13 @@ class RecordCheck(Protocol):
     ``values`` (canonical text; the raw text where a converter refused it), ``typed`` and the
     error messages found so far; returns further messages (errors reject the record, warnings
     are attached to it).
+
+    A rule may also have a ``batch(lines, columns) -> bool`` method, which the reader's fast
+    path calls for a batch of records that are all valid so far: ``lines`` are their lines,
+    ``columns`` maps every column name to the records' canonical texts in order.  It returns
+    ``True`` when it has accounted for every record and has nothing to say about any of them,
+    and ``False``, without changing its state, otherwise (the records are then checked one by
+    one).
     """
 
     def __call__(
@@ -134,12 +151,19 @@ def _check_name(instance: Column, attribute: attrs.Attribute[str], value: str) -
 class Column:
     """One known column of a layout: its upper-case ``name``; ``required`` (the column must
     be in the header and its value must not be empty); the ``converter`` that checks the
-    value and gives its canonical text and typed value (``None``: free text)."""
+    value and gives its canonical text and typed value (``None``: free text).
+
+    ``pattern`` is an optional regular expression for the reader's fast path (by default the
+    converter's, see :func:`emma_osplus._converters.fast_pattern`): every text it matches in
+    full must be a valid, canonical, non-empty value of the converter; text it does not match
+    goes through the converter as usual, so a pattern never changes what is accepted.
+    """
 
     name: str = attrs.field(validator=_check_name)
     required: bool = False
     converter: Converter | None = None
     description: str = ""
+    pattern: str | None = None
 
 
 def _check_columns(instance: CsvLayout, attribute: object, value: tuple[Column, ...]) -> None:
@@ -279,6 +303,101 @@ class _FileProblem(Exception):
         self.message = message
 
 
+#: Before Python 3.11 the csv module refuses a NUL character ("line contains NUL").
+_NUL_IS_AN_ERROR = sys.version_info < (3, 11)
+#: At most this many records are checked together (a batch never spans two pieces).
+_BATCH = 64
+#: At most this many characters are split into lines at a time.
+_PIECE = 1 << 13
+
+
+#: Characters ``str.splitlines`` cuts at that are no line ends for the csv module.
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_CR_LF = itertools.repeat("\r\n")
+
+
+def _physical_lines(text: str) -> list[str]:
+    """The physical lines of *text* with their line ends (CRLF, LF or CR), as the csv module
+    sees them."""
+    if any(map(text.__contains__, _OTHER_BREAKS)):
+        return io.StringIO(text, newline="").readlines()
+    return text.splitlines(True)
+
+
+class _Source:
+    """The decoded text in pieces that end at a line end, with text carried over to the next
+    piece (a record that goes on in it)."""
+
+    __slots__ = ("_pieces", "carry", "ended", "rest")
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+        self.carry = ""  # the start of a record that goes on in the next piece
+        self.rest = ""  # whole lines to read before the next piece
+        self.ended = False
+
+    def next(self) -> str | None:
+        """The next piece (with the text carried over in front), ``None`` at the end."""
+        piece: str | None
+        if self.rest:
+            piece, self.rest = self.rest, ""
+        else:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self.ended = True
+                last, self.carry = self.carry, ""
+                return last or None
+        carried = len(self.carry)
+        if carried:
+            piece, self.carry = self.carry + piece, ""
+        if len(piece) > _PIECE:  # at most this much at a time (the rest next) ...
+            end = max(_PIECE, carried + 2)  # ... but more than what was carried over
+            cut = max(piece.rfind("\n", carried, end), piece.rfind("\r", carried, end - 1)) + 1
+            if cut > carried:
+                piece, self.rest = piece[:cut], piece[cut:] + self.rest
+        return piece
+
+    def more(self) -> bool:
+        """Whether more text may follow (a record cut at the end of a piece goes on)."""
+        return not self.ended
+
+
+class _Plan:
+    """What the fast path needs to know about the columns of one reading."""
+
+    __slots__ = (
+        "batches",
+        "checked",
+        "checks",
+        "columns",
+        "converters",
+        "ncols",
+        "required_text",
+    )
+
+    def __init__(self, layout: CsvLayout, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+        self.ncols = len(columns)
+        self.checked: list[tuple[int, str, ColumnCheck]] = []
+        self.required_text: list[int] = []
+        self.converters: dict[str, Converter] = {}
+        for index, name in enumerate(columns):
+            column = layout._by_name.get(name)
+            if column is None:
+                continue
+            if column.converter is not None:
+                pattern = column.pattern or fast_pattern(column.converter)
+                check = ColumnCheck(column.converter, column.required, pattern)
+                self.checked.append((index, name, check))
+                self.converters[name] = column.converter
+            elif column.required:
+                self.required_text.append(index)
+        self.checks: list[RecordCheck] = [factory() for factory in layout.checks]
+        self.batches: list[Callable[[list[int], Mapping[str, Sequence[str]]], bool] | None] = [
+            getattr(check, "batch", None) for check in self.checks
+        ]
+
+
 class CsvReader(Iterator[Item]):
     """The iterator :func:`read_csv` returns.
 
@@ -295,6 +414,7 @@ class CsvReader(Iterator[Item]):
         mode: Mode | str = Mode.STRICT,
         encoding: str | None = None,
         chunk_size: int = READ_CHUNK_SIZE,
+        fast: bool = True,
     ) -> None:
         self.layout = layout
         self.mode = Mode(mode)
@@ -303,9 +423,20 @@ class CsvReader(Iterator[Item]):
         self._source = source
         self._declared = encoding
         self._chunk_size = chunk_size
+        self._fast = fast
         self._items: Iterator[Item] | None = None
         self._buf: list[str] = []  # the physical lines of the record being read
         self._header_line = 1
+        self._broken: MessageError | None = None  # the decoder's error (fast path)
+        self._feed: list[str] = []  # the line the one-line parser reads next (fast path)
+        self._dialect: dict[str, Any] = {
+            "delimiter": layout.separator,
+            "quotechar": layout.quote,
+            "doublequote": True,
+            "skipinitialspace": False,
+            "strict": True,
+        }
+        self._one_line = csv.reader(iter(self._feed.pop, None), **self._dialect)
 
     def __iter__(self) -> Iterator[Item]:
         # The items themselves: a ``for`` loop then runs without this class in between.
@@ -372,6 +503,8 @@ class CsvReader(Iterator[Item]):
             )
         except MessageError as exc:
             return self._fail(exc.message)
+        if self._fast:
+            return self._start_fast(texts)
         lines = self._lines(texts)
         layout = self.layout
         reader = csv.reader(
@@ -393,6 +526,345 @@ class CsvReader(Iterator[Item]):
             return self._fail(problem)
         self.columns = tuple(layout._canonical_names(names))
         return self._records(reader)
+
+    # ------------------------------------------------------------------ the fast path
+    #
+    # Physical lines come from ``str.splitlines`` of each decoded piece (a piece ends at a line
+    # end), an empty string marking the end of a piece.  A line without the quote character is
+    # split on the separator (exactly what the csv module gives for it); a line with one goes
+    # through the csv module, with the lines that follow where a quoted field goes on.  The
+    # records of a piece are then checked column by column (ColumnCheck: sets of known-good
+    # texts, one regex match per column for texts that hardly repeat) and by the layout's
+    # rules in bulk; the records that pass are built without further checks, and the others
+    # go through the exact path, one by one and in order, which gives every message.
+
+    def _guard(self, pieces: Iterator[str]) -> Iterator[str]:
+        """*pieces*, ending quietly at a decoding error (kept in ``_broken``)."""
+        try:
+            yield from pieces
+        except MessageError as exc:
+            self._broken = exc
+
+    def _start_fast(self, texts: Iterator[str]) -> Iterator[Item]:
+        source = _Source(self._guard(_pieces(texts)))
+        layout = self.layout
+        try:
+            names, n = self._read_header_fast(source)
+        except MessageError as exc:
+            return self._fail(exc.message)
+        except _FileProblem as exc:
+            return self._fail(exc.message)
+        problem = layout._header_problem(names, self._header_line)
+        if problem is not None:
+            return self._fail(problem)
+        self.columns = tuple(layout._canonical_names(names))
+        return self._records_fast(source, n)
+
+    def _read_header_fast(self, source: _Source) -> tuple[list[str], int]:
+        n = 0
+        while True:
+            piece = source.next()
+            if piece is None:
+                if self._broken is not None:
+                    raise self._broken
+                raise _FileProblem(Message("E104", detail="no header (empty file)"))
+            lines = _physical_lines(piece)
+            for i, line in enumerate(lines):
+                if line in ("\r\n", "\n", "\r"):
+                    continue  # a blank line
+                got = self._parse(lines, i, source)
+                if got is None:  # the header goes on in the next piece
+                    n += i
+                    break
+                row, raw, used, error = got
+                start = n + i + 1
+                if error is not None:
+                    if self._broken is not None:
+                        raise self._broken
+                    raise _FileProblem(
+                        Message("E104", line=start, raw=raw, detail=f"header: {error}")
+                    )
+                self._header_line = start
+                source.rest = "".join(lines[i + used :]) + source.rest
+                if self.layout.formula_escape:
+                    row = [unescape_formula(f) for f in row]
+                return row, start + used - 1
+            else:
+                n += len(lines)
+
+    def _parse(
+        self, lines: list[str], i: int, source: _Source
+    ) -> tuple[list[str], str, int, str | None] | None:
+        """The record that starts at ``lines[i]`` through the csv module: its fields, raw text,
+        number of physical lines and the csv module's error (fields empty then); ``None`` when
+        it goes on after *lines*: then ``source.carry`` holds its text."""
+        line = lines[i]
+        self._feed.append(line)
+        try:
+            row: list[str] = next(self._one_line)
+            return row, _strip_line_end(line), 1, None
+        except IndexError:  # a quoted field goes on: again, with the lines that follow
+            pass
+        except csv.Error as exc:
+            self._feed.clear()
+            return [], _strip_line_end(line), 1, str(exc)
+        reader = csv.reader(itertools.islice(lines, i, None), **self._dialect)
+        try:
+            row = next(reader, [])
+        except csv.Error as exc:
+            used = reader.line_num
+            if i + used >= len(lines) and source.more():
+                source.carry = "".join(lines[i:])  # perhaps cut at the end of the piece
+                return None
+            return [], _strip_line_end("".join(lines[i : i + used])), used, str(exc)
+        used = reader.line_num
+        return row, _strip_line_end("".join(lines[i : i + used])), used, None
+
+    def _parse_all(self, lines: list[str]) -> list[list[str]] | None:
+        """The records of *lines* through the csv module when each line is one record (a
+        quoted field that goes on, broken quoting: ``None``, read them one by one)."""
+        reader = csv.reader(lines, **self._dialect)
+        try:
+            rows = list(reader)
+        except csv.Error:
+            return None
+        if len(rows) != len(lines) or reader.line_num != len(lines):
+            return None
+        return rows
+
+    def _records_fast(self, source: _Source, n: int) -> Iterator[Item]:
+        layout = self.layout
+        columns = self.columns
+        assert columns is not None
+        plan = _Plan(layout, columns)
+        sep = layout.separator
+        quote = layout.quote
+        unescape = layout.formula_escape
+        seps = itertools.repeat(sep)
+        quotes = itertools.repeat(quote)
+        while True:
+            piece = source.next()
+            if piece is None:
+                break
+            lines = _physical_lines(piece)
+            del piece
+            count = len(lines)
+            special = list(itertools.compress(range(count), map(str.__contains__, lines, quotes)))
+            if _NUL_IS_AN_ERROR:
+                special = [i for i, line in enumerate(lines) if quote in line or "\x00" in line]
+            parsed: dict[int, list[str]] = {}  # records read by the csv module
+            texts: dict[int, str] = {}  # and their raw text
+            drop: set[int] = set()  # lines that are no record of their own
+            broken: dict[int, Message] = {}
+            if special:  # usually each of these lines is a record: read them all at once
+                quick = self._parse_all([lines[i] for i in special])
+                if quick is not None:
+                    parsed = dict(zip(special, quick, strict=True))
+                    drop.update(i for i, row in parsed.items() if not row)
+                    special = []
+            for i in special:
+                if i in drop:
+                    continue  # inside a record that began on an earlier line
+                got = self._parse(lines, i, source)
+                if got is None:  # the record goes on in the next piece: read it there
+                    del lines[i:]
+                    count = i
+                    break
+                row, raw, used, error = got
+                if error is not None:
+                    if self._broken is not None and i + used >= count:
+                        del lines[i:]  # the decoder failed inside the record: see the notice
+                        count = i
+                        break
+                    broken[i] = Message(
+                        "E104", line=n + i + 1, raw=raw, detail=f"broken quoting: {error}"
+                    )
+                    row = []
+                elif not row:
+                    drop.add(i)
+                parsed[i] = row
+                texts[i] = raw
+                if used > 1:
+                    drop.update(range(i + 1, i + used))
+            raws = list(map(str.rstrip, lines, _CR_LF))
+            del lines
+            for i, raw in texts.items():
+                raws[i] = raw
+            starts = list(range(n + 1, n + 1 + count))
+            n += count
+            if "" in raws:  # blank lines: no records
+                drop.update(i for i, raw in enumerate(raws) if not raw and i not in parsed)
+            if drop:
+                keep = [i for i in range(count) if i not in drop]
+                starts = [starts[i] for i in keep]
+                raws = [raws[i] for i in keep]
+                if parsed:
+                    where = {i: k for k, i in enumerate(keep)}
+                    parsed = {where[i]: row for i, row in parsed.items() if i in where}
+                    broken = {where[i]: m for i, m in broken.items()}
+            for k in range(0, len(raws), _BATCH):
+                some = raws[k : k + _BATCH]
+                rows = list(map(str.split, some, seps))
+                for i, row in parsed.items():
+                    if k <= i < k + _BATCH:
+                        rows[i - k] = row
+                if unescape:
+                    rows = [[f[1:] if f[:1] == "'" else f for f in row] for row in rows]
+                yield from self._batch(
+                    plan,
+                    starts[k : k + _BATCH],
+                    some,
+                    rows,
+                    {i - k: m for i, m in broken.items() if k <= i < k + _BATCH},
+                )
+        if self._broken is not None:
+            if self.mode is Mode.STRICT:
+                raise self._broken
+            yield Notice(self._broken.message)
+
+    def _batch(
+        self,
+        plan: _Plan,
+        starts: list[int],
+        raws: list[str],
+        rows: list[list[str]],
+        broken: dict[int, Message],
+    ) -> Iterable[Item]:
+        """The items of a batch: a list when every record is good and nothing is to be said
+        (the usual case), else a generator that goes record by record."""
+        ncols = plan.ncols
+        columns = plan.columns
+        if not broken and set(map(len, rows)) == {ncols}:
+            index: list[int] | None = None
+            cols = list(zip(*rows))  # noqa: B905 - equal lengths (strict is slower)
+            exact: set[int] = set()
+        else:
+            index = [i for i, row in enumerate(rows) if len(row) == ncols and i not in broken]
+            cols = list(zip(*[rows[i] for i in index], strict=True)) or [()] * ncols
+            exact = set(range(len(rows))).difference(index)
+        remaps: list[tuple[int, str, dict[str, str]]] = []
+        for j, name, column_check in plan.checked:
+            col = cols[j]
+            found = column_check.check(col)
+            if found is None:
+                continue
+            bad, canon = found
+            if bad:
+                hits = [k for k, text in enumerate(col) if text in bad]
+                exact.update(hits if index is None else [index[k] for k in hits])
+            if canon:
+                remaps.append((j, name, canon))
+        for j in plan.required_text:
+            col = cols[j]
+            if "" in col:
+                hits = [k for k, text in enumerate(col) if not text]
+                exact.update(hits if index is None else [index[k] for k in hits])
+        converters = plan.converters
+        checks = plan.checks
+        if not exact:
+            by_name = dict(zip(columns, cols, strict=True))
+            for j, name, canon in remaps:
+                by_name[name] = tuple(map(canon.get, cols[j], cols[j]))
+            for k, batch in enumerate(plan.batches):
+                if batch is None or not batch(starts, by_name):
+                    checks = checks[k:]
+                    break
+            else:
+                checks = []
+            if not checks and not remaps:  # the hot path: every record good, nothing to say
+                maps = list(map(dict, map(zip, itertools.repeat(columns), rows)))
+                return _make_records(starts, maps, raws, converters)
+        return self._one_by_one(plan, starts, raws, rows, broken, exact, remaps, checks)
+
+    def _one_by_one(  # noqa: PLR0917
+        self,
+        plan: _Plan,
+        starts: list[int],
+        raws: list[str],
+        rows: list[list[str]],
+        broken: dict[int, Message],
+        exact: set[int],
+        remaps: list[tuple[int, str, dict[str, str]]],
+        checks: list[RecordCheck],
+    ) -> Iterator[Item]:
+        """The records of a batch in order: the *exact* ones through :meth:`_exact`, the
+        others built at once (values as *remaps* say) and checked by the rules *checks*."""
+        columns = plan.columns
+        converters = plan.converters
+        strict = self.mode is Mode.STRICT
+        for i, (start, row, raw) in enumerate(zip(starts, rows, raws, strict=True)):
+            if i in exact:
+                yield self._exact(plan, start, raw, row, broken.get(i))
+                continue
+            values = dict(zip(columns, row))  # noqa: B905 - equal lengths (strict is slower)
+            for j, name, canon in remaps:
+                canonical = canon.get(row[j])
+                if canonical is not None:
+                    values[name] = canonical
+            typed = _LazyTyped(values, converters)
+            if not checks:
+                yield _make_record(start, values, raw, typed)
+                continue
+            errors: list[Message] = []
+            warnings: list[Message] = []
+            for check in checks:
+                for said in check(start, values, typed, errors):
+                    m = said if said.line and said.raw else attrs.evolve(said, line=start, raw=raw)
+                    (errors if m.is_error else warnings).append(m)
+            if errors:
+                if strict:
+                    raise error_for(*errors)
+                yield Rejected(start, raw, (*errors, *warnings))
+                continue
+            yield _make_record(start, values, raw, typed, None, tuple(warnings))
+
+    def _exact(
+        self, plan: _Plan, start: int, raw: str, row: list[str], problem: Message | None
+    ) -> Item:
+        """One record with every message (what the exact reader gives for it)."""
+        strict = self.mode is Mode.STRICT
+        if problem is None and len(row) != plan.ncols:
+            problem = Message(
+                "E104",
+                line=start,
+                raw=raw,
+                detail=f"{len(row)} fields, the header has {plan.ncols}",
+            )
+        if problem is not None:
+            if strict:
+                raise error_for(problem)
+            return Rejected(start, raw, (problem,))
+        values = dict(zip(plan.columns, row, strict=True))
+        typed: dict[str, Any] = {}
+        refusals: list[tuple[str, str, Message]] = []
+        for j, name, column_check in plan.checked:
+            text = row[j]
+            canonical, value, refused = column_check.lookup(text)
+            if refused is None:
+                typed[name] = value
+                if canonical != text:
+                    values[name] = canonical
+            else:
+                refusals.append((name, text, refused))
+        for j in plan.required_text:
+            if not row[j]:
+                refusals.append((plan.columns[j], "", _EMPTY))
+        errors = [
+            Message(m.code, line=start, field=name, raw=raw, detail=_detail(text, m))
+            for name, text, m in refusals
+        ]
+        warnings: list[Message] = []
+        for check in plan.checks:
+            for said in check(start, values, typed, errors):
+                m = said if said.line and said.raw else attrs.evolve(said, line=start, raw=raw)
+                (errors if m.is_error else warnings).append(m)
+        if errors:
+            if strict:
+                raise error_for(*errors)
+            return Rejected(start, raw, (*errors, *warnings))
+        return Record(start, values, raw, typed, None, tuple(warnings))
+
+    # ------------------------------------------------------------------ the exact path
 
     def _read_header(self, reader: Any) -> list[str]:
         buf = self._buf
@@ -590,22 +1062,6 @@ class _FieldConverter:
         return self.plan()
 
 
-def _convert(converter: Converter, text: str) -> tuple[str, Any, Message | None]:
-    if type(converter) is ValueType:
-        # the common case, without two layers of calls: the domain type's constructor checks,
-        # str() gives the canonical text (what ValueType.parse and .format do)
-        try:
-            value = converter.type(text)
-        except InvalidValueError as exc:
-            return text, None, exc.message
-        return str(value), value, None
-    try:
-        value = converter.parse(text)
-    except InvalidValueError as exc:
-        return text, None, exc.message
-    return converter.format(value), value, None
-
-
 def _detail(text: str, refused: Message) -> str:
     shown = text if len(text) <= 60 else text[:57] + "..."
     return f"{shown!r}: {refused.detail}" if refused.detail else repr(shown)
@@ -618,14 +1074,16 @@ def read_csv(
     mode: Mode | str = Mode.STRICT,
     encoding: str | None = None,
     chunk_size: int = READ_CHUNK_SIZE,
+    fast: bool = True,
 ) -> CsvReader:
     """Read a CSV file of *layout* from *source* (``bytes``, a binary file object or an
     iterable of ``bytes`` chunks): a :class:`CsvReader` of items.
 
     *encoding* is the declared encoding (used strictly); without it the encoding is detected.
-    Reading is lazy: nothing is read before the first item is asked for.
+    Reading is lazy: nothing is read before the first item is asked for.  ``fast=False`` reads
+    every record through the exact path, field by field (for tests: the result is the same).
     """
-    return CsvReader(source, layout, mode=mode, encoding=encoding, chunk_size=chunk_size)
+    return CsvReader(source, layout, mode=mode, encoding=encoding, chunk_size=chunk_size, fast=fast)
 
 
 # --------------------------------------------------------------------------- writing

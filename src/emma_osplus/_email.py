@@ -31,7 +31,9 @@ emma_osplus._errors.InvalidValueError: E201, ... (non-ASCII local part (SMTPUTF8
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import attrs
@@ -64,6 +66,66 @@ _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 #: checks the total length (254) first, which also bounds the domain (≤ 252 < 253).
 _FAST = re.compile(f"(?=[^@]{{1,{MAX_LOCAL}}}@){_LOCAL}@(?:{_LABEL}\\.)+(?![0-9]+\\Z){_LABEL}")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+_LOWER_LABEL = "(?!xn--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+#: The readers' fast pattern (see :func:`emma_osplus._converters.fast_pattern`): plain ASCII
+#: addresses in canonical form (lower-case domain, no ``xn--`` label) that :class:`EmailAddress`
+#: accepts as they are.  The lookaheads stop at ``"\x00"`` (the bulk check's separator): the
+#: local part at most 64 characters, the address at most 254, a top-level domain not
+#: all-numeric.
+FAST_PATTERN = (
+    f"(?=[^@\\x00]{{1,{MAX_LOCAL}}}@)(?=[^\\x00]{{1,{MAX_TOTAL}}}(?:\\x00|\\Z)){_LOCAL}"
+    f"@(?:{_LOWER_LABEL}\\.)+(?![0-9]+(?:\\x00|\\Z)){_LOWER_LABEL}"
+)
+
+# The bulk check (see _bulk_valid): the local parts by bytes (allowed characters deleted, dots
+# placed), the domains one by one (few, and repeated: remembered).  _BULK_ITEM is the shape
+# of what it accepts (for the tests).
+_BULK_ITEM = f"{_LOCAL}@[a-z0-9.-]+"
+_LOCAL_BYTES = "".join(sorted(_ATEXT)).encode("ascii") + b".\x00"
+_DOMAIN_FAST = re.compile(f"(?:{_LOWER_LABEL}\\.)+(?![0-9]+\\Z){_LOWER_LABEL}").fullmatch
+_GOOD_DOMAINS: set[str] = set()
+_AT = itertools.repeat("@")
+
+
+def _bulk_valid(texts: Sequence[str]) -> bool:
+    """True when every non-empty text of *texts* is an address :data:`FAST_PATTERN` matches
+    (valid and canonical); ``False`` says nothing (check them one by one)."""
+    if "" in texts:
+        texts = [text for text in texts if text]
+        if not texts:
+            return True
+    count = len(texts)
+    every = "\x00".join(texts)
+    if list(map(str.count, texts, _AT)).count(1) != count or every.count("\x00") != count - 1:
+        return False  # not one "@" in each, or a NUL in some text
+    # local part, domain, local part, domain ...
+    pieces = every.replace("@", "\x00").split("\x00")
+    locals_ = pieces[0::2]
+    joined = "\x00".join(locals_)
+    if (
+        not joined.isascii()
+        # nothing but atext, dots and the separators ...
+        or joined.encode("ascii").translate(None, _LOCAL_BYTES)
+        # ... dots only between atext: no empty local part, no dot first, last or twice
+        or joined[:1] in (".", "\x00", "")
+        or joined[-1] in (".", "\x00")
+        or ".." in joined
+        or ".\x00" in joined
+        or "\x00." in joined
+        or "\x00\x00" in joined
+        or max(map(len, locals_)) > MAX_LOCAL
+        or max(map(len, texts)) > MAX_TOTAL
+    ):
+        return False
+    new = set(pieces[1::2]).difference(_GOOD_DOMAINS)
+    if new:
+        if not all(map(_DOMAIN_FAST, new)):
+            return False
+        if len(_GOOD_DOMAINS) + len(new) > 4096:
+            _GOOD_DOMAINS.clear()
+        _GOOD_DOMAINS.update(new)
+    return True
 
 
 def _refuse(raw: object, detail: str, code: str = "E201") -> InvalidValueError:
@@ -242,10 +304,20 @@ class EmailAddress:
     """
 
     FIELD: ClassVar[str] = FIELD
+    _FAST_PATTERN: ClassVar[str] = FAST_PATTERN
+    _bulk_valid: ClassVar[Callable[[Sequence[str]], bool]] = staticmethod(_bulk_valid)
     value: str = attrs.field(converter=_canonical)
 
     def __str__(self) -> str:
         return self.value
+
+    @classmethod
+    def _trusted(cls, canonical: str) -> EmailAddress:
+        """The address *canonical*, known to be valid and canonical (the readers checked it),
+        made without checking it again: equal to ``EmailAddress(canonical)``."""
+        address = object.__new__(cls)
+        object.__setattr__(address, "value", canonical)
+        return address
 
     def __repr__(self) -> str:
         return f"EmailAddress({self.value[0] + '***@' + self.domain!r})"

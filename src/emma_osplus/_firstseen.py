@@ -2,9 +2,16 @@
 
 File-level rules such as E203 (a customer number twice in one file) and W201 (one address for
 several customers) must remember every key of the file.  :class:`FirstSeen` keeps up to
-``memory_limit`` keys in a dictionary; beyond that it moves them to a temporary SQLite database
-(deleted when the index is closed or collected) and goes on there, so the peak memory of
-reading a file of a million rows is that of reading one of ``memory_limit`` rows.
+``memory_limit`` keys in a dictionary.  When that fills up, the keys move to a temporary
+SQLite database (deleted when the index is closed or collected), written in sorted batches,
+and the dictionary starts again for the next ones; so the peak memory of reading a file of a
+million rows is that of reading one of ``memory_limit`` rows plus a fixed filter.
+
+Asking the database about every new key would cost a random B-tree lookup per row.  A bitmap
+of fixed size (one bit per hash slot of the keys on disk) answers "certainly not on disk" for
+almost every new key; only the few keys whose bit is set (repeated keys, and a few per cent of
+new keys sharing a bit) are looked up, by their exact value, so the answer never depends on
+the hash.
 
 >>> seen = FirstSeen(memory_limit=2)
 >>> [seen.setdefault(key, line) for line, key in enumerate(["a", "b", "a", "c", "b", "d"], 2)]
@@ -17,18 +24,27 @@ True
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import operator
 import os
 import sqlite3
 import tempfile
 import weakref
+from collections.abc import Iterable, Sequence
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "FirstSeen"]
+__all__ = ["DEFAULT_FILTER_BITS", "DEFAULT_MEMORY_LIMIT", "FirstSeen"]
 
-_BATCH = 10_000
-
-#: Keys held in memory before an index moves to disk (about 10–30 MB of dictionary).
+#: Keys held in memory before they move to disk (about 10–30 MB of dictionary).
 DEFAULT_MEMORY_LIMIT = 100_000
+#: Bits of the filter of the keys on disk (4 MiB): about 3 % of new keys are looked up on
+#: disk at a million keys, 25 % at ten million.
+DEFAULT_FILTER_BITS = 1 << 25
+
+_INT64 = 2**63
+#: At most this many parameters in one query (SQLite's limit is 999 in old versions).
+_IN_LIMIT = 500
+_INSERT = "INSERT INTO seen (key, line) VALUES (?, ?)"
+_SELECT = "SELECT line FROM seen WHERE key = ?"
+_SELECT_ANY = "SELECT 1 FROM seen WHERE key IN ({}) LIMIT 1"
 
 
 def _remove(connection: sqlite3.Connection, path: str) -> None:
@@ -37,77 +53,146 @@ def _remove(connection: sqlite3.Connection, path: str) -> None:
         os.remove(path)
 
 
+def _stored(key: int | str) -> int | str:
+    """*key* as the database stores it: an int that fits in 64 bits as an INTEGER, any other
+    int and every text as TEXT (tagged so that they cannot meet)."""
+    if isinstance(key, int):
+        return key if -_INT64 <= key < _INT64 else "\x00i" + str(key)
+    return "\x00s" + key if key[:1] == "\x00" else key
+
+
+def _plain(keys: Iterable[int | str]) -> bool:
+    """Whether *keys* are all texts or all 64-bit ints that the database stores as they are."""
+    if all(map(str.__instancecheck__, keys)):
+        return not any(map(operator.methodcaller("startswith", "\x00"), keys))
+    if all(map(int.__instancecheck__, keys)):
+        return min(keys) >= -_INT64 and max(keys) < _INT64  # type: ignore[operator]
+    return False
+
+
+def _order(row: tuple[int | str, int]) -> tuple[bool, int | str]:
+    return isinstance(row[0], str), row[0]
+
+
 class FirstSeen:
-    """``setdefault(key, line)``: the line where ``key`` was first seen (this one if new)."""
+    """``setdefault(key, line)``: the line where ``key`` was first seen (this one if new).
+
+    Keys are ints or texts (``4711`` and ``"4711"`` are different keys); lines are given in
+    increasing order, each once.
+    """
 
     __slots__ = (
         "__weakref__",
+        "_bits",
         "_db",
         "_finalizer",
+        "_mask",
         "_memory",
-        "_pending",
+        "filter_bits",
         "memory_limit",
         "path",
     )
 
-    def __init__(self, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
+    def __init__(
+        self, memory_limit: int = DEFAULT_MEMORY_LIMIT, filter_bits: int = DEFAULT_FILTER_BITS
+    ) -> None:
         if memory_limit < 1:
             raise ValueError("memory_limit must be at least 1")
+        if filter_bits < 8 or filter_bits & (filter_bits - 1):
+            raise ValueError("filter_bits must be a power of two, at least 8")
         self.memory_limit = memory_limit
-        self._memory: dict[int | str, int] | None = {}
+        self.filter_bits = filter_bits
+        #: the keys not on disk (all of them until the first move)
+        self._memory: dict[int | str, int] = {}
         self._db: sqlite3.Connection | None = None
+        self._bits = bytearray()
+        self._mask = filter_bits - 1
         self._finalizer: weakref.finalize[..., FirstSeen] | None = None
-        self._pending = 0
-        #: The temporary database once the keys have moved to disk.
+        #: The temporary database once keys have moved to disk.
         self.path: str | None = None
 
     @property
     def spilled(self) -> bool:
-        """Whether the keys have moved to disk."""
+        """Whether keys have moved to disk."""
         return self._db is not None
 
     def setdefault(self, key: int | str, line: int) -> int:
         """The first line of ``key``; records ``line`` when the key is new."""
         memory = self._memory
-        if memory is not None:
-            first = memory.setdefault(key, line)
-            if len(memory) > self.memory_limit:
-                self._spill()
+        first = memory.get(key)
+        if first is not None:
             return first
-        assert self._db is not None
-        db = self._db
-        slot, check = _slot(key)
-        if db.execute(_INSERT, (slot, check, line)).rowcount:
-            self._wrote()
-            return line
-        stored, first = db.execute(_SELECT, (slot,)).fetchone()
-        if stored == check:
-            return int(first)
-        # two keys share the first 64 bits of their hash (about one chance in 10^7 for a
-        # million keys): the second 64 bits keep them apart
-        if db.execute(_INSERT_EXACT, (slot, check, line)).rowcount:
-            self._wrote()
-            return line
-        row = db.execute(_SELECT_EXACT, (slot, check)).fetchone()
-        return int(row[0])
+        if self._db is not None:
+            slot = hash(key) & self._mask
+            if self._bits[slot >> 3] & (1 << (slot & 7)):
+                row = self._db.execute(_SELECT, (_stored(key),)).fetchone()
+                if row is not None:
+                    return int(row[0])
+        memory[key] = line
+        if len(memory) > self.memory_limit:
+            self._move_to_disk()
+        return line
 
-    def _wrote(self) -> None:
-        assert self._db is not None
-        self._pending += 1
-        if self._pending >= _BATCH:  # commit now and then: the page cache stays bounded
-            self._db.execute("COMMIT")
-            self._db.execute("BEGIN")
-            self._pending = 0
+    def claim_all(self, keys: Sequence[int | str], lines: Sequence[int]) -> bool:
+        """Record every key of *keys* at the line of the same position in *lines* when none
+        of them has been seen and none repeats (``True``).  Otherwise change nothing and
+        return ``False``; ``setdefault`` one by one then tells which were seen where.  A fast
+        path for the usual batch of new keys, not a replacement for ``setdefault``.
+
+        >>> seen = FirstSeen()
+        >>> seen.claim_all(["a", "b"], [2, 3]), seen.claim_all(["c", "a"], [4, 5])
+        (True, False)
+        >>> seen.setdefault("c", 9), seen.setdefault("a", 9)
+        (9, 2)
+        """
+        memory = self._memory
+        if any(map(memory.__contains__, keys)) or len(set(keys)) != len(keys):
+            return False
+        if self._db is not None:
+            bits, mask = self._bits, self._mask
+            slots = [hash(key) & mask for key in keys]
+            maybe = [key for key, s in zip(keys, slots) if bits[s >> 3] & (1 << (s & 7))]  # noqa: B905
+            for start in range(0, len(maybe), _IN_LIMIT):
+                part = [_stored(key) for key in maybe[start : start + _IN_LIMIT]]
+                query = _SELECT_ANY.format(",".join("?" * len(part)))
+                if self._db.execute(query, part).fetchone() is not None:
+                    return False
+        memory.update(zip(keys, lines))  # noqa: B905 - the caller gives equal lengths
+        if len(memory) > self.memory_limit:
+            self._move_to_disk()
+        return True
 
     def close(self) -> None:
         """Release the temporary database (also done when the index is collected)."""
         self._memory = {}
+        self._bits = bytearray()
         if self._finalizer is not None:
             self._finalizer()
         self._db = None
         self.path = None
 
-    def _spill(self) -> None:
+    def _move_to_disk(self) -> None:
+        """Write the keys in memory to the database, sorted (neighbouring keys share pages),
+        mark them in the filter and empty the dictionary."""
+        db = self._db
+        if db is None:
+            db = self._db = self._create()
+        memory = self._memory
+        rows: list[tuple[int | str, int]] = list(memory.items())
+        if _plain(memory):
+            rows.sort()  # keys of one type, stored as they are
+        else:
+            rows = sorted(((_stored(key), line) for key, line in rows), key=_order)
+        db.execute("BEGIN")
+        db.executemany(_INSERT, rows)
+        db.execute("COMMIT")
+        bits, mask = self._bits, self._mask
+        for key in memory:
+            slot = hash(key) & mask
+            bits[slot >> 3] |= 1 << (slot & 7)
+        memory.clear()
+
+    def _create(self) -> sqlite3.Connection:
         handle, path = tempfile.mkstemp(prefix="emma-osplus-", suffix=".firstseen")
         os.close(handle)
         db = sqlite3.connect(path, isolation_level=None)
@@ -116,38 +201,6 @@ class FirstSeen:
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
         db.execute("PRAGMA cache_size=-4096")  # 4 MiB of page cache, whatever the file size
-        db.execute("CREATE TABLE seen (slot INTEGER PRIMARY KEY, checks INTEGER, line INTEGER)")
-        db.execute(
-            "CREATE TABLE exact (slot INTEGER, checks INTEGER, line INTEGER,"
-            " PRIMARY KEY (slot, checks)) WITHOUT ROWID"
-        )
-        db.execute("BEGIN")
-        self._db = db
-        assert self._memory is not None
-        memory, self._memory = self._memory, None
-        for key, line in memory.items():
-            self.setdefault(key, line)
-        db.execute("COMMIT")
-        db.execute("BEGIN")
-
-
-_INSERT = "INSERT OR IGNORE INTO seen (slot, checks, line) VALUES (?, ?, ?)"
-_SELECT = "SELECT checks, line FROM seen WHERE slot = ?"
-_INSERT_EXACT = "INSERT OR IGNORE INTO exact (slot, checks, line) VALUES (?, ?, ?)"
-_SELECT_EXACT = "SELECT line FROM exact WHERE slot = ? AND checks = ?"
-_INT64 = 2**63
-
-
-def _slot(key: int | str) -> tuple[int, int]:
-    """Two 64-bit numbers that stand for the key: the number itself (and 0) for a small
-    non-negative int, else a 128-bit BLAKE2b hash of the tagged key split in two halves."""
-    if isinstance(key, int):
-        if 0 <= key < _INT64:
-            return key, 0
-        blob = b"i" + str(key).encode()
-    else:
-        blob = b"s" + key.encode("utf-8", "surrogatepass")
-    digest = hashlib.blake2b(blob, digest_size=16).digest()
-    return int.from_bytes(digest[:8], "big", signed=True), int.from_bytes(
-        digest[8:], "big", signed=True
-    )
+        db.execute("CREATE TABLE seen (key PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+        self._bits = bytearray(self.filter_bits // 8)
+        return db

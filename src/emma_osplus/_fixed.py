@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -59,10 +60,10 @@ from typing import Any, Literal, Protocol, TypeAlias, cast
 
 import attrs
 
-from ._converters import Converter
+from ._converters import ColumnCheck, Converter
 from ._errors import InvalidValueError, MessageError, error_for
 from ._messages import Message
-from ._records import Item, Mode, Notice, Record, Rejected
+from ._records import Item, Mode, Notice, Record, Rejected, _LazyTyped, _make_records
 
 __all__ = [
     "Check",
@@ -81,6 +82,7 @@ __all__ = [
     "filler",
     "iter_fixed",
     "read_fixed",
+    "rule_reads",
     "write_fixed",
 ]
 
@@ -371,7 +373,7 @@ class _SumTally:
         of = self.of
         texts: list[str | None] | None
         try:
-            texts = [values[of] for values in batch]  # type: ignore[index]
+            texts = list(map(operator.itemgetter(of), batch))  # type: ignore[arg-type]
         except (TypeError, KeyError):
             texts = None  # a None (wrong length) or a missing field: go one by one
         if texts is not None and all(texts):
@@ -669,43 +671,205 @@ _Hot: TypeAlias = tuple[
 ]
 
 
-class _LazyTyped(Mapping[str, Any]):
-    """``Record.typed``: the converters' values, made on first access (the texts were
-    validated while reading, so access cannot fail)."""
+# --------------------------------------------------------------------------------------------
+# The columnar fast path: a run of detail records of one type, checked field by field over
+# all records at once (ColumnCheck), rules once per distinct combination of the fields they
+# read, records built without further checks.  Any doubt sends the run through the per-record
+# path, which gives every message.
 
-    __slots__ = ("_cache", "_converters", "_values")
 
-    def __init__(
-        self,
-        values: Mapping[str, str],
-        converters: Mapping[str, Converter],
-        cache: dict[str, Any] | None = None,
-    ) -> None:
-        self._values = values
-        self._converters = converters
-        self._cache = {} if cache is None else cache
+def rule_reads(*names: str) -> Callable[[Rule], Rule]:
+    """Declare the fields a :data:`Rule` reads (the reader then checks it once per distinct
+    combination of their values in a run of records instead of once per record).
 
-    def __getitem__(self, key: str) -> Any:
+    >>> @rule_reads("A")
+    ... def a_not_x(values):
+    ...     return None
+    >>> a_not_x.reads
+    ('A',)
+    """
+
+    def declare(rule: Rule) -> Rule:
+        rule.reads = names  # type: ignore[attr-defined]
+        return rule
+
+    return declare
+
+
+def _pattern_width(pattern: str) -> tuple[int, int] | None:
+    """The least and greatest length of the texts *pattern* matches (``None``: unknown)."""
+    parser: Any = getattr(re, "_parser", None)
+    if parser is None:  # Python 3.10
+        import sre_parse as parser  # noqa: PLC0415
+
+    try:
+        low, high = parser.parse(pattern).getwidth()
+    except Exception:  # a private module: any surprise means "unknown"
+        return None
+    return int(low), int(high)
+
+
+class _ColumnarPlan:
+    """How to read a run of one detail record type column by column (one per reading)."""
+
+    __slots__ = ("code", "converters", "fields", "getters", "names", "rules")
+
+    def __init__(self, info: _TypeInfo) -> None:
+        self.code = info.rtype.code
+        self.getters = [operator.itemgetter(where) for _, where in info.slices]
+        self.names = info.names
+        self.converters = info.converters
+        self.rules = info.rules
+        #: per slice: (kind, field, padded constant or check)
+        self.fields: list[tuple[str, Field, Any]] = []
+        for field in info.rtype.fields:
+            if field.filler:
+                self.fields.append(("filler", field, " " * field.length))
+            elif field.constant is not None:
+                self.fields.append(("constant", field, field.pad_text(field.constant)))
+            elif field.align == "right" and field.pad == "0":
+                # the text as it is: only with a pattern of the field's exact width (its
+                # match is then what the per-record fast path takes)
+                if field.pattern is None or field.converter is None:
+                    raise ValueError("no columnar path")
+                if _pattern_width(field.pattern) != (field.length, field.length):
+                    raise ValueError("no columnar path")
+                self.fields.append(("as-is", field, self._check(field)))
+            elif field.converter is None:
+                self.fields.append(("text", field, None))
+            else:
+                self.fields.append(("checked", field, self._check(field)))
+
+    @staticmethod
+    def _check(field: Field) -> ColumnCheck:
+        assert field.converter is not None
+        return ColumnCheck(field.converter, field.required, field.pattern, re.DOTALL)
+
+    def read(
+        self, run: list[str], first: int, spaces_only: bool = False
+    ) -> tuple[list[dict[str, str]], list[Record]] | None:
+        """The values and records of *run* (records *first*, *first* + 1 ...), or ``None``
+        when a record of it needs the per-record path.  *spaces_only*: the records have no
+        white space but spaces (see :func:`_padded_with_spaces_only`)."""
+        size = len(run)
+        columns: list[Sequence[str]] = []
+        space = _SPACES
+        for (kind, field, how), get in zip(self.fields, self.getters, strict=True):
+            if spaces_only and kind in ("checked", "text"):
+                # padding removed while slicing (str.strip() is str.strip(" ") here)
+                strip = str.rstrip if field.align == "left" else str.lstrip
+                values: Sequence[str] = list(map(strip, map(get, run)))
+                if kind == "checked":
+                    found = how.check(values)
+                    if found is not None:
+                        bad, canon = found
+                        if bad:
+                            return None
+                        values = list(map(canon.get, values, values))
+                elif field.required and "" in values:
+                    return None
+                columns.append(values)
+                continue
+            texts = list(map(get, run))
+            if kind == "filler":
+                if texts.count(how) != size:
+                    return None
+                continue
+            if kind == "constant":
+                if texts.count(how) != size:
+                    return None
+                columns.append(itertools.repeat(field.constant, size))  # type: ignore[arg-type]
+                continue
+            if kind == "as-is":
+                values = texts
+            elif field.align == "left":
+                # str.rstrip() (any white space) is many times faster than rstrip(" ") on long
+                # padding; it is the same when what it took was spaces only
+                values = list(map(str.rstrip, texts))
+                if not spaces_only and list(map(str.ljust, values, _widths[field.length])) != texts:
+                    values = list(map(str.rstrip, texts, space))
+            else:
+                values = list(map(str.lstrip, texts))
+                if not spaces_only and list(map(str.rjust, values, _widths[field.length])) != texts:
+                    values = list(map(str.lstrip, texts, space))
+            if kind == "text":
+                if field.required and "" in values:
+                    return None
+            else:
+                found = how.check(values)
+                if found is not None:
+                    bad, canon = found
+                    if bad:
+                        return None
+                    values = list(map(canon.get, values, values))
+            columns.append(values)
+        rows = list(map(dict, map(zip, itertools.repeat(self.names), zip(*columns))))  # noqa: B905
+        for rule in self.rules:
+            reads = getattr(rule, "reads", None)
+            if reads is None:
+                if any(map(rule, rows)):
+                    return None
+                continue
+            by_name = dict(zip(self.names, columns, strict=True))
+            for combination in set(zip(*(by_name[name] for name in reads), strict=True)):
+                if rule(dict(zip(reads, combination, strict=True))) is not None:
+                    return None
+        numbers = range(first, first + size)
+        return rows, _make_records(numbers, rows, run, self.converters, self.code)
+
+
+_SPACES = itertools.repeat(" ")
+
+
+class _Widths(dict[int, "itertools.repeat[int]"]):
+    def __missing__(self, width: int) -> itertools.repeat[int]:
+        self[width] = widths = itertools.repeat(width)
+        return widths
+
+
+_widths = _Widths()
+
+
+def _columnar_plans(layout: FixedLayout) -> dict[str, _ColumnarPlan]:
+    plans: dict[str, _ColumnarPlan] = {}
+    for code, info in layout._compiled.items():
+        if info.role != "detail":
+            continue
         try:
-            return self._cache[key]
-        except KeyError:
-            converter = self._converters[key]
-            text = self._values[key]
-            value = None if text == "" else converter.parse(text)
-            self._cache[key] = value
-            return value
+            plans[code] = _ColumnarPlan(info)
+        except ValueError:
+            continue
+    return plans
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._converters
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._converters)
-
-    def __len__(self) -> int:
-        return len(self._converters)
-
-    def __repr__(self) -> str:
-        return f"<typed values of {', '.join(self._converters)}>"
+def _run_stops(
+    lines: list[str] | list[str | _Undecodable],
+    plans: Mapping[str, _ColumnarPlan],
+    type_slice: slice,
+    length: int,
+) -> list[int]:
+    """The indices of *lines* that are no plain record of a type with a columnar plan (where
+    runs stop), and ``len(lines)`` last; every index when some line could not be decoded."""
+    count = len(lines)
+    if not all(map(str.__instancecheck__, lines)):
+        return [*range(count), count]
+    texts = cast("list[str]", lines)
+    codes = list(map(operator.itemgetter(type_slice), texts))
+    if len(plans) == 1 and set(codes) <= plans.keys() and set(map(len, texts)) == {length}:
+        return [count]  # one run of details (the usual block)
+    if len(plans) == 1:
+        [code] = plans
+        other = map(operator.ne, codes, itertools.repeat(code))
+    else:
+        other = map(operator.not_, map(plans.__contains__, codes))
+    wrong = map(operator.ne, map(len, texts), itertools.repeat(length))
+    stops = list(itertools.compress(range(count), map(operator.or_, other, wrong)))
+    stops.append(count)
+    # a run of one type only: stop where the type changes
+    if len(plans) > 1:
+        changes = [i for i in range(1, count) if codes[i] != codes[i - 1]]
+        stops = sorted({*stops, *changes})
+    return stops
 
 
 # --------------------------------------------------------------------------------------------
@@ -755,12 +919,33 @@ def _blocks(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield rest
 
 
+#: Characters ``str.splitlines`` cuts at besides CR and LF.
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+#: White space (``str.isspace``) other than the space, CR and LF.
+_OTHER_SPACE = (
+    "\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def _split_text(text: str) -> list[str]:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
+    """The lines of *text* (CRLF, LF or CR); after a last line end, an empty line."""
+    if any(map(text.__contains__, _OTHER_BREAKS)):
         if "\r" in text:
-            text = text.replace("\r", "\n")
-    return text.split("\n")
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                text = text.replace("\r", "\n")
+        return text.split("\n")
+    lines = text.splitlines()
+    if text[-1:] in ("\r", "\n"):
+        lines.append("")
+    return lines
+
+
+def _padded_with_spaces_only(text: str) -> bool:
+    """Whether *text* has no white space but spaces (and line ends): then ``str.strip()`` of
+    its fields removes exactly what ``strip(" ")`` would."""
+    return not any(map(text.__contains__, _OTHER_SPACE))
 
 
 @attrs.frozen
@@ -774,20 +959,22 @@ def _split_bytes(data: bytes) -> list[bytes]:
     return data.split(b"\n")
 
 
-def _decode_block(block: bytes, encoding: str) -> list[str] | list[str | _Undecodable]:
+def _decode_block(block: bytes, encoding: str) -> tuple[list[str] | list[str | _Undecodable], bool]:
+    """The lines of *block* (undecodable ones as :class:`_Undecodable`) and whether they are
+    all text padded with spaces only (:func:`_padded_with_spaces_only`)."""
     try:
         text = block.decode(encoding)
     except UnicodeDecodeError:
         pass
     else:
-        return _split_text(text)
+        return _split_text(text), _padded_with_spaces_only(text)
     lines: list[str | _Undecodable] = []
     for raw in _split_bytes(block):
         try:
             lines.append(raw.decode(encoding))
         except UnicodeDecodeError as exc:
             lines.append(_Undecodable(raw, exc))
-    return lines
+    return lines, False
 
 
 class FixedReader:
@@ -817,6 +1004,7 @@ class FixedReader:
         self.header: Record | None = None
         self.trailer: Record | None = None
         self.records = 0
+        self._chunk_size = chunk_size
         self._items = self._run(_chunks(source, chunk_size), fast)
 
     def __iter__(self) -> Iterator[Item]:
@@ -855,11 +1043,36 @@ class FixedReader:
         n = 0
         phase = 0  # 0 before the first record, 1 in the body, 2 after the trailer
         first_was_header = False
+        columnar = _columnar_plans(layout) if fast_enabled else {}
+        # records read column by column at a time: their values take some times the space of
+        # their text, so at most about half a chunk's worth
+        most = max(8, self._chunk_size // (2 * reclen))
         for block in _blocks(chunks):
-            lines = _decode_block(block, encoding)
+            lines, spaces_only = _decode_block(block, encoding)
             if lines and lines[-1] == "":
                 lines.pop()  # the block ended with a line end
-            for line in lines:
+            count = len(lines)
+            stops = _run_stops(lines, columnar, tslice, reclen) if columnar else [count]
+            stop = 0  # index into stops
+            k = 0
+            while k < count:
+                if columnar and phase == 1 and n > 0:
+                    while stops[stop] < k:
+                        stop += 1
+                    end = min(stops[stop], k + most)
+                    if end - k > 1:  # a run of detail records of one type: column by column
+                        run = lines[k:end]
+                        plan = columnar[run[0][tslice]]  # type: ignore[index]
+                        done = plan.read(run, n + 1, spaces_only)  # type: ignore[arg-type]
+                        if done is not None:
+                            run_values, records = done
+                            pending.extend(run_values)
+                            n += end - k
+                            k = end
+                            yield from records
+                            continue
+                line = lines[k]
+                k += 1
                 n += 1
                 if line.__class__ is not str:  # undecodable: E101, its type told if possible
                     assert isinstance(line, _Undecodable)
@@ -1136,7 +1349,12 @@ def read_fixed(
     come back whole as :class:`~emma_osplus.Rejected` and failed trailer checks as
     :class:`~emma_osplus.Notice`.
 
-    ``fast=False`` turns off the one-regex fast path (for tests: the result is the same).
+    Runs of detail records of one type are read column by column (every field of every record
+    checked at once, :class:`~emma_osplus._converters.ColumnCheck`; rules declared with
+    :func:`rule_reads` once per distinct combination of the fields they read); a single
+    record is matched by one regex over its fields.  Anything in doubt goes through the exact
+    path, field by field, which gives every message.  ``fast=False`` turns both fast paths off
+    (for tests: the result is the same).
     """
     return FixedReader(
         source, layout, mode=mode, encoding=encoding, chunk_size=chunk_size, fast=fast

@@ -49,6 +49,7 @@ from ._fixed import (
     filler,
     iter_fixed,
     read_fixed,
+    rule_reads,
 )
 from ._messages import Message, mask_addresses
 from ._records import Mode, Record
@@ -149,6 +150,7 @@ _INT17 = Integer(17)
 _STATUS_CONVERTER = Pattern(_STATUS, description="an RFC 3463 code such as 5.1.1")
 
 
+@rule_reads("REAKTION", "DETAIL")
 def _detail_rule(values: Mapping[str, str]) -> Message | None:
     """DETAIL by REAKTION: VS/OE spaces, AB a source, ZH a reason, KL a link id, HB/SB the
     start of the diagnostic text (may be empty) -- E207 otherwise."""
@@ -164,6 +166,7 @@ def _detail_rule(values: Mapping[str, str]) -> Message | None:
     return Message("E207", field="DETAIL", detail=f"{detail!r} for {code}: expected {expected}")
 
 
+@rule_reads("REAKTION", "STATUSCODE")
 def _status_rule(values: Mapping[str, str]) -> Message | None:
     """STATUSCODE by REAKTION: an RFC 3463 code for HB/SB (E208 when missing), spaces for the
     other codes (E209)."""

@@ -54,7 +54,7 @@ import attrs
 
 from ._converters import DATE, CodeTable, Pattern, ValueType
 from ._csv import Column, CsvLayout, CsvReader, RecordCheck, iter_csv, read_csv
-from ._email import EMAIL
+from ._email import EMAIL, matching_key
 from ._encoding import Source
 from ._errors import InvalidValueError
 from ._firstseen import FirstSeen
@@ -169,7 +169,7 @@ class _UniqueCustomers:
 
     def __init__(self) -> None:
         # in memory up to DEFAULT_MEMORY_LIMIT customers, then on disk: memory does not grow
-        # with the file
+        # with the file (keys: the numbers)
         self._first = FirstSeen()
 
     def __call__(
@@ -179,10 +179,10 @@ class _UniqueCustomers:
         typed: Mapping[str, Any],
         errors: Sequence[Message],
     ) -> Sequence[Message]:
-        if typed.get("KUNDENNUMMER") is None:
+        customer = values.get("KUNDENNUMMER")
+        if not customer or "KUNDENNUMMER" not in typed:
             return ()  # empty or invalid: nothing to compare
-        customer = values["KUNDENNUMMER"]  # canonical: 10 digits
-        first = self._first.setdefault(int(customer), line)
+        first = self._first.setdefault(int(customer), line)  # canonical: 10 digits
         if first == line:
             return ()
         return (
@@ -190,6 +190,19 @@ class _UniqueCustomers:
                 "E203", line=line, field="KUNDENNUMMER", detail=f"{customer} first at line {first}"
             ),
         )
+
+    def batch(self, lines: Sequence[int], columns: Mapping[str, Sequence[str]]) -> bool:
+        """A batch of valid records: all accounted for when no number repeats (see
+        :class:`~emma_osplus._csv.RecordCheck`)."""
+        customers = columns.get("KUNDENNUMMER")
+        if customers is None or "" in customers:
+            return False
+        return self._first.claim_all(list(map(int, customers)), lines)
+
+
+def _address_key(canonical: str) -> str:
+    """The matching key of a valid address in canonical form (without building it)."""
+    return canonical.lower() if canonical.isascii() else matching_key(canonical)
 
 
 class _SharedAddresses:
@@ -209,13 +222,25 @@ class _SharedAddresses:
     ) -> Sequence[Message]:
         if errors:
             return ()  # a rejected record is nobody's address
-        email = typed.get("EMAIL")
-        if email is None:
+        email = values.get("EMAIL")
+        if not email or "EMAIL" not in typed:
             return ()
-        first = self._first.setdefault(email.matching_key, line)
+        first = self._first.setdefault(_address_key(email), line)
         if first == line:
             return ()
         return (Message("W201", line=line, field="EMAIL", detail=f"same address as line {first}"),)
+
+    def batch(self, lines: Sequence[int], columns: Mapping[str, Sequence[str]]) -> bool:
+        """A batch of valid records: all accounted for when no address repeats."""
+        emails = columns.get("EMAIL")
+        if emails is None or "" in emails:
+            return False
+        joined = "".join(emails)
+        if not joined.isascii():
+            return False
+        # ASCII: lower() is the case fold (and most addresses are written in lower case)
+        keys = emails if joined.islower() else list(map(str.lower, emails))
+        return self._first.claim_all(keys, lines)
 
 
 _CHECKS: tuple[Callable[[], RecordCheck], ...] = (_UniqueCustomers, _SharedAddresses)

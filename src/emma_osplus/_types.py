@@ -22,7 +22,7 @@ emma_osplus._errors.InvalidValueError: E303, field order_name: Auftragsname mit 
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
@@ -62,6 +62,14 @@ class _Text:
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def _trusted(cls, canonical: str) -> Any:
+        """The value of *canonical*, a text known to be valid and canonical (the readers
+        checked it), made without checking it again: equal to ``cls(canonical)``."""
+        value = object.__new__(cls)
+        object.__setattr__(value, "value", canonical)
+        return value
+
 
 @attrs.frozen(order=True, repr=False)
 class Blz(_Text):
@@ -77,6 +85,7 @@ class Blz(_Text):
 
     FIELD: ClassVar[str] = "blz"
     _RE: ClassVar[re.Pattern[str]] = re.compile(r"[1-8][0-9]{7}")
+    _FAST_PATTERN: ClassVar[str] = "[1-8][0-9]{7}"  # valid canonical text (see fast_pattern)
     value: str = attrs.field()
 
     @value.validator
@@ -114,6 +123,7 @@ class CustomerNumber(_Text):
 
     FIELD: ClassVar[str] = "KUNDENNUMMER"
     _RE: ClassVar[re.Pattern[str]] = re.compile(r"[0-9]{1,10}")
+    _FAST_PATTERN: ClassVar[str] = "[0-9]{10}"
     value: str = attrs.field(converter=_canonical_customer)
 
     @value.validator
@@ -141,6 +151,7 @@ class OrderNumber(_Text):
 
     FIELD: ClassVar[str] = "order_number"
     _RE: ClassVar[re.Pattern[str]] = re.compile(r"[A-Z0-9]{1,20}")
+    _FAST_PATTERN: ClassVar[str] = "[A-Z0-9]{1,20}"
     value: str = attrs.field()
 
     @value.validator
@@ -203,6 +214,7 @@ class OrderName(_Text):
     """
 
     FIELD: ClassVar[str] = "order_name"
+    _FAST_PATTERN: ClassVar[str] = "[A-Za-z0-9_.-]{1,64}"
     value: str = attrs.field()
 
     @value.validator
@@ -244,6 +256,7 @@ class OccasionCode(_Text):
     """
 
     FIELD: ClassVar[str] = "ANLASS"
+    _FAST_PATTERN: ClassVar[str] = "MC[A-Z]{2}[0-9]{3}"
     value: str = attrs.field(converter=_canonical_occasion)
 
     @value.validator
@@ -281,6 +294,7 @@ class MailingId(_Text):
 
     FIELD: ClassVar[str] = "MAILING_ID"
     _RE: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9_.-]{1,20}")
+    _FAST_PATTERN: ClassVar[str] = "[A-Za-z0-9_.-]{1,20}"
     value: str = attrs.field()
 
     @value.validator
@@ -303,6 +317,7 @@ class EventId(_Text):
 
     FIELD: ClassVar[str] = "EREIGNIS_ID"
     _RE: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9_-]{1,25}")
+    _FAST_PATTERN: ClassVar[str] = "[A-Za-z0-9_-]{1,25}"
     value: str = attrs.field()
 
     @value.validator
