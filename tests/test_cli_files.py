@@ -364,3 +364,24 @@ def test_write_paths(tmp_path: Path) -> None:
     status, _, err = run("write", view)  # a text-only standard output
     assert status == 2
     assert "-o OUT" in err
+
+
+def test_output_closed_early_ends_quietly(tmp_path: Path) -> None:
+    """``inspect ... | head``: when the reader of the output goes away, the command stops
+    without a traceback or a "Broken pipe" complaint, with the status of SIGPIPE (141)."""
+    import subprocess
+
+    rows = "".join(f"{n:010d};kunde{n}@example.de\r\n" for n in range(1, 20_001))
+    path = tmp_path / "37050198_KMM_K2026001_20261122083000_0001.csv"
+    path.write_bytes(("KUNDENNUMMER;EMAIL\r\n" + rows).encode("cp1252"))
+    command = [sys.executable, "-m", "emma_osplus", "inspect", str(path), "--json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        assert proc.stdout.read(100)
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        status = proc.wait(timeout=120)
+    assert "Traceback" not in err
+    assert "Broken pipe" not in err
+    assert status == 141

@@ -10,7 +10,9 @@ read at all or the call was wrong.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -62,7 +64,17 @@ def main(
     if func is None:
         parser.print_help(out)
         return 0
-    return func(args, out, err)
+    try:
+        return func(args, out, err)
+    except BrokenPipeError:
+        # The reader of the output went away (``emma-osplus inspect ... | head``): stop quietly,
+        # with the status of a process ended by SIGPIPE, and keep the interpreter from
+        # complaining when it flushes standard output at exit.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -167,6 +167,8 @@ def run_inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
             return _summary(stream, name, args.messages, stdout)
         except MessageError as exc:  # only a wrong call can get here (e.g. --encoding on XML)
             return _fail(stderr, f"{name}: {exc.message.describe()}")
+        except BrokenPipeError:
+            raise  # the reader of our output went away (`| head`): see _cli.main
         except OSError as exc:
             return _fail(stderr, f"{path}: cannot read it: {exc.strerror or exc}")
         except Exception as exc:  # a bug, not the file's fault: report it without a traceback
