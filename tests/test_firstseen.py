@@ -58,7 +58,7 @@ def test_claim_all_is_setdefault_in_bulk(
 ) -> None:
     """``claim_all`` takes a batch only when every key is new (and none repeats), and leaves
     the index as it was otherwise: after either, ``setdefault`` answers like a dict."""
-    expected: dict[object, int] = {}
+    expected: dict[tuple[str, type, int | str], int] = {}
     seen = FirstSeen(memory_limit=limit, filter_bits=bits)
     line = 2
     for batch in batches:
@@ -73,7 +73,7 @@ def test_claim_all_is_setdefault_in_bulk(
             for key, tag, at in zip(batch, tagged, lines, strict=True):
                 assert seen.setdefault(key, at) == expected.setdefault(tag, at)
     for tag, first in expected.items():
-        assert seen.setdefault(tag[2], line) == first  # type: ignore[index]
+        assert seen.setdefault(tag[2], line) == first
     seen.close()
 
 
