@@ -806,11 +806,7 @@ class CsvReader(Iterator[Item]):
                 yield _make_record(start, values, raw, typed)
                 continue
             errors: list[Message] = []
-            warnings: list[Message] = []
-            for check in checks:
-                for said in check(start, values, typed, errors):
-                    m = said if said.line and said.raw else attrs.evolve(said, line=start, raw=raw)
-                    (errors if m.is_error else warnings).append(m)
+            warnings = _run_checks(checks, start, raw, values, typed, errors)
             if errors:
                 if strict:
                     raise error_for(*errors)
@@ -853,11 +849,7 @@ class CsvReader(Iterator[Item]):
             Message(m.code, line=start, field=name, raw=raw, detail=_detail(text, m))
             for name, text, m in refusals
         ]
-        warnings: list[Message] = []
-        for check in plan.checks:
-            for said in check(start, values, typed, errors):
-                m = said if said.line and said.raw else attrs.evolve(said, line=start, raw=raw)
-                (errors if m.is_error else warnings).append(m)
+        warnings = _run_checks(plan.checks, start, raw, values, typed, errors)
         if errors:
             if strict:
                 raise error_for(*errors)
@@ -985,14 +977,7 @@ class CsvReader(Iterator[Item]):
             warnings: list[Message] = []
             if checks:
                 found: list[Message] = [] if errors is None else errors
-                for check in checks:
-                    for said in check(start, values, typed, found):
-                        m = (
-                            said
-                            if said.line and said.raw
-                            else attrs.evolve(said, line=start, raw=raw)
-                        )
-                        (found if m.is_error else warnings).append(m)
+                warnings = _run_checks(checks, start, raw, values, typed, found)
                 errors = found or None
             count += 1
             if count == _ADAPT_EVERY:
@@ -1060,6 +1045,24 @@ class _FieldConverter:
             self.cache.clear()
         self.misses = 0
         return self.plan()
+
+
+def _run_checks(  # noqa: PLR0917
+    checks: Sequence[RecordCheck],
+    start: int,
+    raw: str,
+    values: Mapping[str, str],
+    typed: Mapping[str, Any],
+    errors: list[Message],
+) -> list[Message]:
+    """Run the file rules *checks* on one record: their errors are added to *errors*, their
+    warnings returned; a message without line or raw text gets the record's."""
+    warnings: list[Message] = []
+    for check in checks:
+        for said in check(start, values, typed, errors):
+            m = said if said.line and said.raw else attrs.evolve(said, line=start, raw=raw)
+            (errors if m.is_error else warnings).append(m)
+    return warnings
 
 
 def _detail(text: str, refused: Message) -> str:
