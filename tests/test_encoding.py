@@ -180,6 +180,35 @@ def test_undefined_windows_1252_byte_is_e101_with_line() -> None:
         assert info2.value.message == info.value.message
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    # only bytes that cannot start a UTF-8 sequence: the answer is windows-1252 or E101
+    text=st.text(st.sampled_from("ab;\r\n€„“"), max_size=40),
+    bad=st.lists(
+        st.tuples(st.integers(0, 60), st.sampled_from(b"\x81\x8d\x8f\x90\x9d")),
+        min_size=1,
+        max_size=3,
+    ),
+    size=st.integers(1, 16),
+    declared=st.sampled_from([None, "windows-1252"]),
+)
+def test_the_first_undefined_windows_1252_byte_is_named(
+    text: str, bad: list[tuple[int, int]], size: int, declared: str | None
+) -> None:
+    """Whichever chunk it is in, and whether C1 bytes came in an earlier chunk or not."""
+    data = bytearray(text.encode("cp1252"))
+    for where, byte in sorted(bad, reverse=True):
+        data.insert(min(where, len(data)), byte)
+    first = min(i for i, byte in enumerate(data) if byte in b"\x81\x8d\x8f\x90\x9d")
+    detector = EncodingDetector(declared)
+    for start in range(0, len(data), size):
+        detector.feed(bytes(data[start : start + size]))
+    with pytest.raises(DecodingError) as info:
+        detector.close()
+    assert detector.error_offset == first
+    assert f"byte 0x{data[first]:02x} at offset {first} " in (info.value.message.detail or "")
+
+
 @pytest.mark.parametrize(
     ("alias", "name"),
     [

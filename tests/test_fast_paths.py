@@ -47,7 +47,13 @@ from emma_osplus._csv import Column, CsvLayout, read_csv
 from emma_osplus._email import _BULK_ITEM, EMAIL, FAST_PATTERN, EmailAddress, _bulk_valid
 from emma_osplus._errors import MessageError
 from emma_osplus._fixed import _OTHER_BREAKS, _OTHER_SPACE, read_fixed
-from emma_osplus._records import _LazyTyped, _make_record, _make_records
+from emma_osplus._records import (
+    _BUILDER_LIMIT,
+    _dict_builder,
+    _LazyTyped,
+    _make_record,
+    _make_records,
+)
 from emma_osplus._resp import RESP_LAYOUT, ResponseRecord, write_resp
 from emma_osplus._subscribers import subscriber_layout
 from emma_osplus._types import (
@@ -587,6 +593,84 @@ def test_records_built_fast_equal_the_constructed_ones() -> None:
     one = _make_record(4, {"A": "x"}, "x", {}, None, ())
     assert one == Record(4, {"A": "x"}, "x")
     assert repr(one) == repr(Record(4, {"A": "x"}, "x"))
+
+
+@given(
+    names=st.lists(st.text(max_size=6), max_size=12),
+    extra=st.integers(0, 3),
+)
+def test_generated_dict_builder_is_dict_of_zip(names: list[str], extra: int) -> None:
+    """Any header (quotes, backslashes, braces, non-ASCII, duplicates, empty names) gives the
+    dict ``dict(zip(...))`` gives, in the same order; the names are data, never code."""
+    names = [*names, *names[:extra]]  # duplicates: the last value wins, as in dict(zip(...))
+    values = [f"v{i}" for i in range(len(names))]
+    built = _dict_builder(names)(*values)
+    expected = dict(zip(names, values, strict=True))
+    assert built == expected
+    assert list(built.items()) == list(expected.items())
+
+
+def test_dict_builder_of_a_hostile_header_and_a_very_wide_one() -> None:
+    hostile = ["A", "'}); __import__('os').system('false') #", '"""', "\\", "{x}"]
+    assert _dict_builder(hostile)(*"12345") == dict(zip(hostile, "12345", strict=True))
+    wide = [f"C{i}" for i in range(_BUILDER_LIMIT + 1)]
+    texts = [str(i) for i in range(len(wide))]
+    assert _dict_builder(wide)(*texts) == dict(zip(wide, texts, strict=True))
+    assert _dict_builder([])() == {}
+
+
+@settings(max_examples=300)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.text(st.sampled_from('ab;"'), max_size=9), st.sampled_from(["\r\n", "\n", "\r"])
+        ),
+        max_size=20,
+    ),
+    cuts=st.lists(st.integers(0, 20), max_size=4),
+    size=st.integers(1, 24),
+    carries=st.lists(st.integers(0, 3), max_size=4),
+)
+def test_source_hands_out_each_character_once(
+    lines: list[tuple[str, str]], cuts: list[int], size: int, carries: list[int]
+) -> None:
+    """_Source cuts decoded pieces (each ending at a line end) into pieces of about _PIECE
+    characters at line ends, carried text in front, and loses or repeats nothing."""
+    whole = [text + end for text, end in lines]
+    points = sorted({min(c, len(whole)) for c in cuts} | {0, len(whole)})
+    given_pieces = ["".join(whole[a:b]) for a, b in itertools.pairwise(points)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csv_engine, "_PIECE", size)
+        source = csv_engine._Source(iter([p for p in given_pieces if p]))
+        out: list[str] = []
+        carried = iter(carries)
+        while True:
+            before = len(source.carry)
+            piece = source.next()
+            if piece is None:
+                break
+            assert piece[-1] in "\r\n"
+            # what follows the carried text is at most this long, unless it has no line end
+            # early enough to cut at
+            fresh, most = piece[before:], max(size - before, 2)
+            assert len(fresh) <= most or not any(c in fresh[: most - 1] for c in "\r\n")
+            keep = next(carried, 0)
+            if keep and source.more():  # the reader carries the start of a record over
+                lines_of = piece.splitlines(True)
+                keep = min(keep, len(lines_of))
+                source.carry = "".join(lines_of[-keep:])
+                piece = "".join(lines_of[:-keep])
+            out.append(piece)
+    assert "".join(out) == "".join(whole)
+
+
+def test_source_reads_pushed_back_text_first() -> None:
+    source = csv_engine._Source(iter(["c\r\nd\r\n"]))
+    assert source.next() == "c\r\nd\r\n"
+    source.push_back("b\r\n")
+    assert source.next() == "b\r\n"
+    assert source.next() is None
+    assert not source.more()
 
 
 @pytest.mark.parametrize("size", [1, 2, 5])

@@ -80,7 +80,17 @@ from ._encoding import (
 )
 from ._errors import MessageError, error_for
 from ._messages import Message
-from ._records import Item, Mode, Notice, Record, Rejected, _LazyTyped, _make_record, _make_records
+from ._records import (
+    Item,
+    Mode,
+    Notice,
+    Record,
+    Rejected,
+    _dict_builder,
+    _LazyTyped,
+    _make_record,
+    _make_records,
+)
 
 __all__ = [
     "Column",
@@ -325,37 +335,50 @@ def _physical_lines(text: str) -> list[str]:
 
 
 class _Source:
-    """The decoded text in pieces that end at a line end, with text carried over to the next
-    piece (a record that goes on in it)."""
+    """The decoded text in pieces of at most about ``_PIECE`` characters that end at a line
+    end, with text carried over to the next piece (a record that goes on in it).
 
-    __slots__ = ("_pieces", "carry", "ended", "rest")
+    A long decoded text is handed out piece by piece from a position in it, so no character
+    is copied more than once (slicing off "the rest" each time would copy a text of *n*
+    pieces *n* / 2 times).
+    """
+
+    __slots__ = ("_pieces", "_pos", "_text", "carry", "ended")
 
     def __init__(self, pieces: Iterator[str]) -> None:
         self._pieces = pieces
         self.carry = ""  # the start of a record that goes on in the next piece
-        self.rest = ""  # whole lines to read before the next piece
+        self._text = ""  # whole lines to read before the next piece: from _pos on
+        self._pos = 0
         self.ended = False
+
+    def push_back(self, text: str) -> None:
+        """Read *text* (whole lines) next, before what is left."""
+        self._text = text + self._text[self._pos :]
+        self._pos = 0
 
     def next(self) -> str | None:
         """The next piece (with the text carried over in front), ``None`` at the end."""
-        piece: str | None
-        if self.rest:
-            piece, self.rest = self.rest, ""
-        else:
-            piece = next(self._pieces, None)
-            if piece is None:
+        text, pos = self._text, self._pos
+        if pos >= len(text):
+            got = next(self._pieces, None)
+            if got is None:
                 self.ended = True
                 last, self.carry = self.carry, ""
                 return last or None
-        carried = len(self.carry)
-        if carried:
-            piece, self.carry = self.carry + piece, ""
-        if len(piece) > _PIECE:  # at most this much at a time (the rest next) ...
-            end = max(_PIECE, carried + 2)  # ... but more than what was carried over
-            cut = max(piece.rfind("\n", carried, end), piece.rfind("\r", carried, end - 1)) + 1
-            if cut > carried:
-                piece, self.rest = piece[:cut], piece[cut:] + self.rest
-        return piece
+            text, pos = self._text, self._pos = got, 0
+        carry = self.carry
+        self.carry = ""
+        size = len(text) - pos
+        if len(carry) + size > _PIECE:  # at most this much at a time (the rest next) ...
+            end = pos + max(_PIECE - len(carry), 2)  # ... but more than what was carried over
+            cut = max(text.rfind("\n", pos, end), text.rfind("\r", pos, end - 1)) + 1
+            if cut > pos:
+                self._pos = cut
+                return carry + text[pos:cut]
+        self._text, self._pos = "", 0
+        piece = text if pos == 0 else text[pos:]
+        return carry + piece if carry else piece
 
     def more(self) -> bool:
         """Whether more text may follow (a record cut at the end of a piece goes on)."""
@@ -367,6 +390,7 @@ class _Plan:
 
     __slots__ = (
         "batches",
+        "build",
         "checked",
         "checks",
         "columns",
@@ -378,6 +402,8 @@ class _Plan:
     def __init__(self, layout: CsvLayout, columns: tuple[str, ...]) -> None:
         self.columns = columns
         self.ncols = len(columns)
+        #: a row's dict from its fields (``build(*row)``)
+        self.build = _dict_builder(columns)
         self.checked: list[tuple[int, str, ColumnCheck]] = []
         self.required_text: list[int] = []
         self.converters: dict[str, Converter] = {}
@@ -585,7 +611,7 @@ class CsvReader(Iterator[Item]):
                         Message("E104", line=start, raw=raw, detail=f"header: {error}")
                     )
                 self._header_line = start
-                source.rest = "".join(lines[i + used :]) + source.rest
+                source.push_back("".join(lines[i + used :]))
                 if self.layout.formula_escape:
                     row = [unescape_formula(f) for f in row]
                 return row, start + used - 1
@@ -646,8 +672,10 @@ class CsvReader(Iterator[Item]):
             piece = source.next()
             if piece is None:
                 break
-            lines = _physical_lines(piece)
-            del piece
+            # the physical lines without their line ends (the raw text of one-line records),
+            # unless a break str.splitlines knows is in the piece (see _physical_lines)
+            plain = not any(map(piece.__contains__, _OTHER_BREAKS))
+            lines = piece.splitlines() if plain else _physical_lines(piece)
             count = len(lines)
             special = list(itertools.compress(range(count), map(str.__contains__, lines, quotes)))
             if _NUL_IS_AN_ERROR:
@@ -662,6 +690,10 @@ class CsvReader(Iterator[Item]):
                     parsed = dict(zip(special, quick, strict=True))
                     drop.update(i for i, row in parsed.items() if not row)
                     special = []
+                elif plain:  # a record of several lines: read them with their line ends
+                    plain = False
+                    lines = _physical_lines(piece)
+            del piece
             for i in special:
                 if i in drop:
                     continue  # inside a record that began on an earlier line
@@ -686,7 +718,7 @@ class CsvReader(Iterator[Item]):
                 texts[i] = raw
                 if used > 1:
                     drop.update(range(i + 1, i + used))
-            raws = list(map(str.rstrip, lines, _CR_LF))
+            raws = lines if plain else list(map(str.rstrip, lines, _CR_LF))
             del lines
             for i, raw in texts.items():
                 raws[i] = raw
@@ -772,7 +804,7 @@ class CsvReader(Iterator[Item]):
             else:
                 checks = []
             if not checks and not remaps:  # the hot path: every record good, nothing to say
-                maps = list(map(dict, map(zip, itertools.repeat(columns), rows)))
+                maps = list(itertools.starmap(plan.build, rows))
                 return _make_records(starts, maps, raws, converters)
         return self._one_by_one(plan, starts, raws, rows, broken, exact, remaps, checks)
 
@@ -789,14 +821,14 @@ class CsvReader(Iterator[Item]):
     ) -> Iterator[Item]:
         """The records of a batch in order: the *exact* ones through :meth:`_exact`, the
         others built at once (values as *remaps* say) and checked by the rules *checks*."""
-        columns = plan.columns
+        build = plan.build
         converters = plan.converters
         strict = self.mode is Mode.STRICT
         for i, (start, row, raw) in enumerate(zip(starts, rows, raws, strict=True)):
             if i in exact:
                 yield self._exact(plan, start, raw, row, broken.get(i))
                 continue
-            values = dict(zip(columns, row))  # noqa: B905 - equal lengths (strict is slower)
+            values = build(*row)  # the row has as many fields as the header
             for j, name, canon in remaps:
                 canonical = canon.get(row[j])
                 if canonical is not None:

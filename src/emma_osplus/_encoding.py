@@ -141,6 +141,7 @@ _UNDEFINED_BYTES = b"\x81\x8d\x8f\x90\x9d"  # not assigned in windows-1252
 _COMMON = bytes(b for b in range(256) if b not in _C1_BYTES and b not in _DIFFERING_BYTES)
 _NOT_C1 = bytes(b for b in range(256) if b not in _C1_BYTES)
 _NOT_UNDEFINED = bytes(b for b in range(256) if b not in _UNDEFINED_BYTES)
+_UNDEFINED = [bytes((b,)) for b in _UNDEFINED_BYTES]
 _DIFFERING = re.compile(rb"[\xa4\xa6\xa8\xb4\xb8\xbc\xbd\xbe]")
 _LETTER_LIKE_15 = frozenset(b"\xa6\xa8\xb8\xbc\xbd\xbe")
 _FRACTIONS = frozenset(b"\xbc\xbd\xbe")
@@ -331,23 +332,32 @@ class EncodingDetector:
         self._ascii = False
         if self._utf8_error is None:
             self._scan_utf8(data)
-        if self._declared in (None, "windows-1252"):
+        if self._declared == "windows-1252" or (self._c1 and self._declared is None):
+            # the C1 question is settled: only an undefined byte still matters
+            if self._cp1252_error is None:
+                self._find_undefined(data)
+            if self._declared is None:
+                self._shift(data)
+        elif self._declared is None:
             # One C-level pass keeps only the bytes that matter: C1 and the eight differing ones.
             rare = data.translate(None, _COMMON)
             if rare:
                 self._rare(data, rare)
-            elif self._declared is None:
+            else:
                 self._shift(data)
         self._offset += len(data)
 
+    def _find_undefined(self, data: bytes) -> None:
+        """Note the first byte windows-1252 does not assign (five searches for one byte, far
+        quicker than a pass that looks at every byte)."""
+        found = [p for p in map(data.find, _UNDEFINED) if p >= 0]
+        if found:
+            pos = min(found)
+            self._cp1252_error = (self._offset + pos, data[pos])
+
     def _rare(self, data: bytes, rare: bytes) -> None:
-        if self._cp1252_error is None and self._declared in (None, "windows-1252"):
-            undefined = rare.translate(None, _NOT_UNDEFINED)
-            if undefined:
-                pos = min(p for p in (data.find(b) for b in set(undefined)) if p >= 0)
-                self._cp1252_error = (self._offset + pos, data[pos])
-        if self._declared is not None:
-            return
+        if self._cp1252_error is None and rare.translate(None, _NOT_UNDEFINED):
+            self._find_undefined(data)
         if self._c1 == 0:
             self._c1 = len(rare.translate(None, _NOT_C1))
         if self._c1 == 0:

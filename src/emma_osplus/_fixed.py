@@ -63,7 +63,16 @@ import attrs
 from ._converters import ColumnCheck, Converter
 from ._errors import InvalidValueError, MessageError, error_for
 from ._messages import Message
-from ._records import Item, Mode, Notice, Record, Rejected, _LazyTyped, _make_records
+from ._records import (
+    Item,
+    Mode,
+    Notice,
+    Record,
+    Rejected,
+    _dict_builder,
+    _LazyTyped,
+    _make_records,
+)
 
 __all__ = [
     "Check",
@@ -712,12 +721,13 @@ def _pattern_width(pattern: str) -> tuple[int, int] | None:
 class _ColumnarPlan:
     """How to read a run of one detail record type column by column (one per reading)."""
 
-    __slots__ = ("code", "converters", "fields", "getters", "names", "rules")
+    __slots__ = ("build", "code", "converters", "fields", "getters", "names", "rules")
 
     def __init__(self, info: _TypeInfo) -> None:
         self.code = info.rtype.code
         self.getters = [operator.itemgetter(where) for _, where in info.slices]
         self.names = info.names
+        self.build = _dict_builder(info.names)  # a record's dict from its values
         self.converters = info.converters
         self.rules = info.rules
         #: per slice: (kind, field, padded constant or check)
@@ -803,7 +813,7 @@ class _ColumnarPlan:
                         return None
                     values = list(map(canon.get, values, values))
             columns.append(values)
-        rows = list(map(dict, map(zip, itertools.repeat(self.names), zip(*columns))))  # noqa: B905
+        rows = list(itertools.starmap(self.build, zip(*columns)))  # noqa: B905 - equal lengths
         for rule in self.rules:
             reads = getattr(rule, "reads", None)
             if reads is None:

@@ -150,6 +150,31 @@ class _LazyTyped(Mapping[str, Any]):
         return repr(dict(self))
 
 
+#: Beyond this many columns a row's dict is made by ``dict(zip(names, row))``.
+_BUILDER_LIMIT = 256
+
+
+def _dict_builder(names: Sequence[str]) -> Callable[..., dict[str, str]]:
+    """A function of ``len(names)`` positional texts that returns the dict of *names* to
+    them: ``dict(zip(names, texts))``, made about twice as fast by one generated expression
+    (the keys as constants, the dict built at its final size; for ``itertools.starmap`` over
+    the rows of a batch).  The names appear in the generated source only as ``repr`` of
+    strings, so a header cannot inject code.
+
+    >>> build = _dict_builder(["A", "B'", "A"])
+    >>> build("1", "2", "3") == dict(zip(["A", "B'", "A"], ["1", "2", "3"]))
+    True
+    """
+    count = len(names)
+    if count > _BUILDER_LIMIT or not all(type(name) is str for name in names):
+        keys = tuple(names)
+        return lambda *texts: dict(zip(keys, texts))  # noqa: B905 - the caller's lengths
+    params = ", ".join(f"v{j}" for j in range(count))
+    items = ", ".join(f"{name!r}: v{j}" for j, name in enumerate(names))
+    builder: Callable[..., dict[str, str]] = eval(f"lambda {params}: {{{items}}}", {})
+    return builder
+
+
 _new = object.__new__
 _slot = Record.__dict__
 _set_line: Callable[[Record, int], None] = _slot["line"].__set__
