@@ -493,7 +493,8 @@ def test_reading_streams_from_a_generator() -> None:
     small = _peak(lambda: _count(_generated(1_000), encoding="windows-1252"))
     big = _peak(lambda: _count(_generated(10_000), encoding="windows-1252"))
     assert big < small * 1.5 + 100_000, (small, big)
-    assert big < 500_000
+    # a piece of text (at most _PIECE characters) with its lines, fields and records
+    assert big < 1_500_000
 
 
 def test_reading_streams_from_a_file(tmp_path: Path) -> None:

@@ -483,9 +483,44 @@ def test_email_bulk_check_accepts_only_valid_canonical_addresses(text: str) -> N
 def test_email_bulk_check_on_batches() -> None:
     good = ["anna@example.de", "b.c+d@mail.sparkasse-x.de", ""]
     assert _bulk_valid(good)
-    for bad in ("A@Example.de", "a@x.123", "a" * 65 + "@x.de", "a@xn--bcher-kva.de", "a@-x.de"):
+    for bad in ("A@Example.de", "a@x.123", "a" * 65 + "@x.de", "a@xn--bcher-kva.dE", "a@-x.de"):
         assert not _bulk_valid([*good, bad]), bad
     assert not _bulk_valid(["a@b.de\x00c@d.de"])
+    # internationalised domains and A-labels: valid and canonical as written
+    idn = ["a@bücher.de", "b@xn--bcher-kva.de", "c@straße.example"]
+    assert _bulk_valid([*good, *idn])
+    for bad in ("a@Bücher.de", "a@bücher..de", "a@bü cher.de", "a@xn--zz.de", "a@bücher.123"):
+        assert not _bulk_valid([*good, *idn, bad]), bad
+
+
+@settings(SLOW, max_examples=300)
+@given(
+    local=st.text(st.sampled_from("abc.+"), min_size=1, max_size=70),
+    labels=st.lists(
+        st.sampled_from(["bücher", "straße", "xn--bcher-kva", "x", "Ü", "a" * 40, "ü" * 20]),
+        min_size=1,
+        max_size=6,
+    ),
+    tld=st.sampled_from(["de", "example", "123", "DE"]),
+)
+def test_email_bulk_check_with_international_domains(
+    local: str, labels: list[str], tld: str
+) -> None:
+    """Near every limit (local part 64, address 254 octets as written and as A-labels), the
+    bulk check accepts a batch only when the reference accepts each address as written."""
+    texts = [f"{local}@{'.'.join([*labels, tld])}", "anna@example.de"]
+    if _bulk_valid(texts):
+        for text in texts:
+            assert str(EmailAddress(text)) == text
+    elif all(_canonical_or_none(text) == text for text in texts):
+        pytest.fail(f"valid and canonical, but not accepted: {texts}")
+
+
+def _canonical_or_none(text: str) -> str | None:
+    try:
+        return str(EmailAddress(text))
+    except ValueError:
+        return None
 
 
 def _expected(converter: Any, required: bool, texts: list[str]) -> Any:
@@ -559,6 +594,19 @@ def test_bulk_check_prefers_the_converters_own() -> None:
     assert check(["a@b.de"])
     assert not check(["a@b.de", ""])
     assert bulk_check(Pattern("(?!x)[a-z]")) is None
+
+
+@given(
+    data=st.binary(max_size=40),
+    encoding=st.sampled_from(["windows-1252", "iso-8859-15", "latin-1", "utf-8", "cp850"]),
+)
+def test_white_space_other_than_spaces_is_found_in_every_encoding(
+    data: bytes, encoding: str
+) -> None:
+    """Looking only for the characters an encoding can hold finds every one it decodes to."""
+    text = data.decode(encoding, errors="replace")
+    expected = not any(c in text for c in _OTHER_SPACE)
+    assert fixed_engine._padded_with_spaces_only(text, encoding) == expected
 
 
 def test_other_white_space_and_line_breaks_are_complete() -> None:

@@ -316,9 +316,11 @@ class _FileProblem(Exception):
 #: Before Python 3.11 the csv module refuses a NUL character ("line contains NUL").
 _NUL_IS_AN_ERROR = sys.version_info < (3, 11)
 #: At most this many records are checked together (a batch never spans two pieces).
-_BATCH = 64
-#: At most this many characters are split into lines at a time.
-_PIECE = 1 << 13
+_BATCH = 512
+#: At most this many characters are split into lines at a time (a few hundred records: the
+#: per-batch work of the column checks is spread over many rows, and the memory a piece
+#: takes with its lines, fields and records stays around a megabyte).
+_PIECE = 1 << 15
 
 
 #: Characters ``str.splitlines`` cuts at that are no line ends for the csv module.

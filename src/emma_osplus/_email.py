@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar
 
 import attrs
@@ -85,12 +86,36 @@ _BULK_ITEM = f"{_LOCAL}@[a-z0-9.-]+"
 _LOCAL_BYTES = "".join(sorted(_ATEXT)).encode("ascii") + b".\x00"
 _DOMAIN_FAST = re.compile(f"(?:{_LOWER_LABEL}\\.)+(?![0-9]+\\Z){_LOWER_LABEL}").fullmatch
 _GOOD_DOMAINS: set[str] = set()
+#: Other domains found valid and canonical (internationalised ones, A-labels), with the most
+#: octets they take in an address: as written (UTF-8) or as A-labels, whichever is longer.
+_OTHER_DOMAINS: dict[str, int] = {}
+_DOMAINS_KEPT = 4096
 _AT = itertools.repeat("@")
 
 
+def _other_domain_size(domain: str) -> int | None:
+    """The octets *domain* takes in an address when it is valid and canonical but not for
+    ``_DOMAIN_FAST`` (an internationalised domain, an A-label), else ``None``; the
+    reference implementation decides, with the shortest local part."""
+    size = _OTHER_DOMAINS.get(domain)
+    if size is None:
+        try:
+            if _slow_text(f"a@{domain}") != f"a@{domain}":
+                return None
+        except _Defect:
+            return None
+        size = max(len(domain.encode("utf-8")), len(_to_ascii(domain)))
+        if len(_OTHER_DOMAINS) >= _DOMAINS_KEPT:
+            _OTHER_DOMAINS.clear()
+        _OTHER_DOMAINS[domain] = size
+    return size
+
+
 def _bulk_valid(texts: Sequence[str]) -> bool:
-    """True when every non-empty text of *texts* is an address :data:`FAST_PATTERN` matches
-    (valid and canonical); ``False`` says nothing (check them one by one)."""
+    """True when every non-empty text of *texts* is a valid address in canonical form, which
+    :data:`FAST_PATTERN` matches or which has an ASCII local part like those and a domain the
+    reference found valid and canonical (and is short enough with it); ``False`` says nothing
+    (check them one by one)."""
     if "" in texts:
         texts = [text for text in texts if text]
         if not texts:
@@ -115,17 +140,33 @@ def _bulk_valid(texts: Sequence[str]) -> bool:
         or "\x00." in joined
         or "\x00\x00" in joined
         or max(map(len, locals_)) > MAX_LOCAL
-        or max(map(len, texts)) > MAX_TOTAL
     ):
         return False
-    new = set(pieces[1::2]).difference(_GOOD_DOMAINS)
-    if new:
-        if not all(map(_DOMAIN_FAST, new)):
-            return False
-        if len(_GOOD_DOMAINS) + len(new) > 4096:
+    domains = pieces[1::2]
+    new = set(domains).difference(_GOOD_DOMAINS)
+    if not new:
+        return max(map(len, texts)) <= MAX_TOTAL
+    plain = set(filter(_DOMAIN_FAST, new))
+    if plain:
+        if len(_GOOD_DOMAINS) + len(plain) > _DOMAINS_KEPT:
             _GOOD_DOMAINS.clear()
-        _GOOD_DOMAINS.update(new)
-    return True
+        _GOOD_DOMAINS.update(plain)
+    others: dict[str, int] = {}
+    for domain in new.difference(plain):
+        size = _other_domain_size(domain)
+        if size is None:
+            return False
+        others[domain] = size
+    if not others:
+        return max(map(len, texts)) <= MAX_TOTAL
+    # ASCII local parts: an address takes its local part's length + 1 + its domain's octets
+    widest = max(map(len, domains), default=0)
+    widest = max(widest, *others.values())
+    if max(map(len, locals_)) + 1 + widest <= MAX_TOTAL:
+        return True  # the longest local part with the widest domain fits
+    sizes: Iterator[int] = map(others.get, domains, map(len, domains))  # each domain's octets
+    longest: int = max(map(operator.add, map(len, locals_), sizes))
+    return longest + 1 <= MAX_TOTAL
 
 
 def _refuse(raw: object, detail: str, code: str = "E201") -> InvalidValueError:

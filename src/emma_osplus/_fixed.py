@@ -952,10 +952,22 @@ def _split_text(text: str) -> list[str]:
     return lines
 
 
-def _padded_with_spaces_only(text: str) -> bool:
-    """Whether *text* has no white space but spaces (and line ends): then ``str.strip()`` of
-    its fields removes exactly what ``strip(" ")`` would."""
-    return not any(map(text.__contains__, _OTHER_SPACE))
+@functools.lru_cache(maxsize=16)
+def _other_space_in(encoding: str) -> tuple[str, ...]:
+    """The characters of :data:`_OTHER_SPACE` that *encoding* can encode: the only ones text
+    decoded with it can hold (windows-1252: eight of 29), so no time goes on looking for the
+    others (looking for some of them in a long text is slow).
+
+    >>> _other_space_in("windows-1252")
+    ('\\t', '\\x0b', '\\x0c', '\\x1c', '\\x1d', '\\x1e', '\\x1f', '\\xa0')
+    """
+    return tuple(c for c in _OTHER_SPACE if c.encode(encoding, errors="ignore"))
+
+
+def _padded_with_spaces_only(text: str, encoding: str = "utf-8") -> bool:
+    """Whether *text* (decoded with *encoding*) has no white space but spaces (and line ends):
+    then ``str.strip()`` of its fields removes exactly what ``strip(" ")`` would."""
+    return not any(map(text.__contains__, _other_space_in(encoding)))
 
 
 @attrs.frozen
@@ -977,7 +989,7 @@ def _decode_block(block: bytes, encoding: str) -> tuple[list[str] | list[str | _
     except UnicodeDecodeError:
         pass
     else:
-        return _split_text(text), _padded_with_spaces_only(text)
+        return _split_text(text), _padded_with_spaces_only(text, encoding)
     lines: list[str | _Undecodable] = []
     for raw in _split_bytes(block):
         try:

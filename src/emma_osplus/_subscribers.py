@@ -47,6 +47,7 @@ registry is :func:`emma_osplus._registry.default_registry` unless a resolver
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -200,6 +201,10 @@ class _UniqueCustomers:
         return self._first.claim_all(list(map(int, customers)), lines)
 
 
+def _not_ascii(text: str) -> bool:
+    return not text.isascii()
+
+
 def _address_key(canonical: str) -> str:
     """The matching key of a valid address in canonical form (without building it)."""
     return canonical.lower() if canonical.isascii() else matching_key(canonical)
@@ -236,10 +241,12 @@ class _SharedAddresses:
         if emails is None or "" in emails:
             return False
         joined = "".join(emails)
-        if not joined.isascii():
-            return False
         # ASCII: lower() is the case fold (and most addresses are written in lower case)
         keys = emails if joined.islower() else list(map(str.lower, emails))
+        if not joined.isascii():  # internationalised domains: those addresses' own keys
+            keys = list(keys)
+            for i in itertools.compress(range(len(keys)), map(_not_ascii, emails)):
+                keys[i] = _address_key(emails[i])
         return self._first.claim_all(keys, lines)
 
 
