@@ -9,6 +9,7 @@ import importlib.util
 import io
 import json
 import re
+import shutil
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -688,3 +689,31 @@ def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
 def test_attrs_evolve_revalidates() -> None:
     with pytest.raises(InvalidValueError):
         attrs.evolve(RECORDS[0], reaction="AB")
+
+
+def _bench_instructions() -> Any:
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_instructions.py"
+    spec = importlib.util.spec_from_file_location("bench_instructions", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_instruction_benchmark_without_valgrind(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _bench_instructions()
+    monkeypatch.setattr(module.shutil, "which", lambda name: None)
+    assert module.main(["--quick"]) == 0
+    assert "valgrind is not installed" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_benchmark_counts_more_for_more_work() -> None:
+    module = _bench_instructions()
+    idle = module.count("resp", "idle", 20)
+    ours = module.count("resp", "ours", 20)
+    assert 0 < idle < ours

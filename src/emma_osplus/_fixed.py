@@ -813,7 +813,7 @@ class _ColumnarPlan:
                         return None
                     values = list(map(canon.get, values, values))
             columns.append(values)
-        rows = list(itertools.starmap(self.build, zip(*columns)))  # noqa: B905 - equal lengths
+        rows = list(map(self.build, *columns))  # the values of each record, column by column
         for rule in self.rules:
             reads = getattr(rule, "reads", None)
             if reads is None:
