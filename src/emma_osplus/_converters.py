@@ -462,8 +462,9 @@ class ColumnCheck:
     >>> check = ColumnCheck(ValueType(CustomerNumber), required=True, pattern="[0-9]{10}")
     >>> check.check(("0000004711", "0000004712")) is None
     True
-    >>> check.check(("0000004711", "4711", "12x", ""))
-    ({'', '12x'}, {'4711': '0000004711'})
+    >>> bad, canon = check.check(("0000004711", "4711", "12x", ""))
+    >>> sorted(bad), canon
+    (['', '12x'], {'4711': '0000004711'})
     >>> check.lookup("12x")[2].code
     'E202'
     """
