@@ -674,13 +674,18 @@ def test_reader_accepts_file_objects_and_chunk_iterables() -> None:
 # -- the benchmark runs ----------------------------------------------------------------------
 
 
-def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_resp.py"
-    spec = importlib.util.spec_from_file_location("bench_resp", path)
+def _benchmark(name: str) -> Any:
+    path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    module = _benchmark("bench_resp")
     assert module.main(["--records", "300", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "ratio" in out
@@ -691,20 +696,10 @@ def test_attrs_evolve_revalidates() -> None:
         attrs.evolve(RECORDS[0], reaction="AB")
 
 
-def _bench_instructions() -> Any:
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_instructions.py"
-    spec = importlib.util.spec_from_file_location("bench_instructions", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_instruction_benchmark_without_valgrind(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = _bench_instructions()
+    module = _benchmark("bench_instructions")
     monkeypatch.setattr(module.shutil, "which", lambda name: None)
     assert module.main(["--quick"]) == 0
     assert "valgrind is not installed" in capsys.readouterr().out
@@ -713,7 +708,7 @@ def test_instruction_benchmark_without_valgrind(
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_instruction_benchmark_counts_more_for_more_work() -> None:
-    module = _bench_instructions()
+    module = _benchmark("bench_instructions")
     idle = module.count("resp", "idle", 20)
     ours = module.count("resp", "ours", 20)
     assert 0 < idle < ours

@@ -543,17 +543,26 @@ class CsvReader(Iterator[Item]):
             skipinitialspace=False,
             strict=True,
         )
+        return self._after_header(
+            lambda: (self._read_header(reader), 0), lambda n: self._records(reader)
+        )
+
+    def _after_header(
+        self,
+        read: Callable[[], tuple[list[str], int]],
+        records: Callable[[int], Iterator[Item]],
+    ) -> Iterator[Item]:
+        """Read the header (*read*: its names and the lines it took), check it and go on with
+        *records*; a problem with it ends the reading (strict: raises)."""
         try:
-            names = self._read_header(reader)
-        except MessageError as exc:
+            names, n = read()
+        except (MessageError, _FileProblem) as exc:
             return self._fail(exc.message)
-        except _FileProblem as exc:
-            return self._fail(exc.message)
-        problem = layout._header_problem(names, self._header_line)
+        problem = self.layout._header_problem(names, self._header_line)
         if problem is not None:
             return self._fail(problem)
-        self.columns = tuple(layout._canonical_names(names))
-        return self._records(reader)
+        self.columns = tuple(self.layout._canonical_names(names))
+        return records(n)
 
     # ------------------------------------------------------------------ the fast path
     #
@@ -575,18 +584,9 @@ class CsvReader(Iterator[Item]):
 
     def _start_fast(self, texts: Iterator[str]) -> Iterator[Item]:
         source = _Source(self._guard(_pieces(texts)))
-        layout = self.layout
-        try:
-            names, n = self._read_header_fast(source)
-        except MessageError as exc:
-            return self._fail(exc.message)
-        except _FileProblem as exc:
-            return self._fail(exc.message)
-        problem = layout._header_problem(names, self._header_line)
-        if problem is not None:
-            return self._fail(problem)
-        self.columns = tuple(layout._canonical_names(names))
-        return self._records_fast(source, n)
+        return self._after_header(
+            lambda: self._read_header_fast(source), lambda n: self._records_fast(source, n)
+        )
 
     def _read_header_fast(self, source: _Source) -> tuple[list[str], int]:
         n = 0

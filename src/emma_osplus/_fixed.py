@@ -770,12 +770,10 @@ class _ColumnarPlan:
                 strip = str.rstrip if field.align == "left" else str.lstrip
                 values: Sequence[str] = list(map(strip, map(get, run)))
                 if kind == "checked":
-                    found = how.check(values)
-                    if found is not None:
-                        bad, canon = found
-                        if bad:
-                            return None
-                        values = list(map(canon.get, values, values))
+                    checked = _canonical_column(how, values)
+                    if checked is None:
+                        return None
+                    values = checked
                 elif field.required and "" in values:
                     return None
                 columns.append(values)
@@ -806,12 +804,10 @@ class _ColumnarPlan:
                 if field.required and "" in values:
                     return None
             else:
-                found = how.check(values)
-                if found is not None:
-                    bad, canon = found
-                    if bad:
-                        return None
-                    values = list(map(canon.get, values, values))
+                checked = _canonical_column(how, values)
+                if checked is None:
+                    return None
+                values = checked
             columns.append(values)
         rows = list(map(self.build, *columns))  # the values of each record, column by column
         for rule in self.rules:
@@ -826,6 +822,17 @@ class _ColumnarPlan:
                     return None
         numbers = range(first, first + size)
         return rows, _make_records(numbers, rows, run, self.converters, self.code)
+
+
+def _canonical_column(check: ColumnCheck, values: Sequence[str]) -> Sequence[str] | None:
+    """*values* in canonical form when *check* accepts them all, else ``None``."""
+    found = check.check(values)
+    if found is None:
+        return values
+    bad, canon = found
+    if bad:
+        return None
+    return list(map(canon.get, values, values))
 
 
 _SPACES = itertools.repeat(" ")
@@ -964,7 +971,7 @@ def _other_space_in(encoding: str) -> tuple[str, ...]:
     return tuple(c for c in _OTHER_SPACE if c.encode(encoding, errors="ignore"))
 
 
-def _padded_with_spaces_only(text: str, encoding: str = "utf-8") -> bool:
+def _padded_with_spaces_only(text: str, encoding: str) -> bool:
     """Whether *text* (decoded with *encoding*) has no white space but spaces (and line ends):
     then ``str.strip()`` of its fields removes exactly what ``strip(" ")`` would."""
     return not any(map(text.__contains__, _other_space_in(encoding)))
