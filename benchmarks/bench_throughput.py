@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import importlib.util
 import io
+import itertools
 import os
 import platform
 import subprocess
@@ -110,6 +112,11 @@ def bench_lists(rows: int, repeat: int) -> dict[str, float]:
         "ours (declared)": _best(ours("windows-1252"), repeat),
     }
     assert set(counts) == {rows}, set(counts)
+    references = {
+        REFERENCE_FLOOR: _best(_floor(data, counts), repeat),
+        REFERENCE_IN_MEMORY: _best(_in_memory(data, counts), repeat),
+    }
+    assert set(counts) == {rows}, set(counts)
     try:
         import pandas as pd  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
@@ -131,11 +138,68 @@ def bench_lists(rows: int, repeat: int) -> dict[str, float]:
         print(
             f"  {name:28} {seconds:7.2f} s {rows / seconds:12,.0f} rows/s  ratio to csv.reader {ratio:.2f}"
         )
+    print("  for reference (not our reader as shipped):")
+    for name, seconds in references.items():
+        print(f"  {name:46} {seconds:7.2f} s  ratio to csv.reader {base / seconds:.2f}")
     for name in ("ours (detected)", "ours (declared)"):
         if "pandas.read_csv(dtype=str)" in results:
             ratio = results["pandas.read_csv(dtype=str)"] / results[name]
             print(f"  {name} / pandas.read_csv(dtype=str): {ratio:.2f}")
     return results
+
+
+#: csv.reader making the objects our reader yields, and nothing else: what the record model
+#: itself costs (the upper bound of any pure-Python reader that yields these objects).
+REFERENCE_FLOOR = "csv.reader + a dict and a Record per row, no checks"
+#: Our reader with the E203/W201 index kept in memory however large the file (memory grows
+#: with the file): what the bounded-memory index costs beyond 100 000 rows.
+REFERENCE_IN_MEMORY = "ours (declared), E203/W201 index all in memory"
+
+
+def _floor(data: bytes, counts: list[int]) -> Callable[[], None]:
+    from emma_osplus import Record
+    from emma_osplus._records import _dict_builder, _make_records
+
+    def run() -> None:
+        rows = csv.reader(io.StringIO(data.decode("cp1252"), newline=""), delimiter=";")
+        build = _dict_builder(next(rows))
+        n = 0
+        while True:
+            batch = list(itertools.islice(rows, 512))
+            if not batch:
+                break
+            lines = range(n + 2, n + 2 + len(batch))
+            maps = list(itertools.starmap(build, batch))
+            for record in _make_records(lines, maps, [""] * len(batch), {}):
+                n += record.__class__ is Record
+        counts.append(n)
+
+    return run
+
+
+def _in_memory(data: bytes, counts: list[int]) -> Callable[[], None]:
+    import attrs
+
+    from emma_osplus import Record
+    from emma_osplus._csv import read_csv
+    from emma_osplus._subscribers import KMM, _SharedAddresses, _UniqueCustomers
+
+    unbounded = 1 << 40
+    layout = attrs.evolve(
+        KMM,
+        checks=(
+            functools.partial(_UniqueCustomers, unbounded),
+            functools.partial(_SharedAddresses, unbounded),
+        ),
+    )
+
+    def run() -> None:
+        n = 0
+        for item in read_csv(data, layout, encoding="windows-1252"):
+            n += item.__class__ is Record
+        counts.append(n)
+
+    return run
 
 
 # ------------------------------------------------------------------------ responses

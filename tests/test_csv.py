@@ -6,8 +6,9 @@ from __future__ import annotations
 import gc
 import json
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -550,15 +551,8 @@ def test_hot_columns_keep_their_cache_and_unique_ones_drop_it() -> None:
     assert all(r.typed["DATUM"].year == 2000 for r in got)
 
 
-def test_benchmark_runs() -> None:
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_csv.py"
-    spec = importlib.util.spec_from_file_location("bench_csv", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_benchmark_runs(load_benchmark: Callable[[str], ModuleType]) -> None:
+    module = load_benchmark("bench_csv")
     assert module.main(["--rows", "2000", "--repeat", "1"]) == 0
 
 

@@ -6,6 +6,8 @@ reference implementation."""
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
+from types import ModuleType
 
 import attrs
 import idna
@@ -307,17 +309,11 @@ def test_evolve_validates() -> None:
         attrs.evolve(EmailAddress("a@x.de"), value="a..b@x.de")
 
 
-def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_benchmark_runs(
+    capsys: pytest.CaptureFixture[str], load_benchmark: Callable[[str], ModuleType]
+) -> None:
     """Smoke test: the benchmark's main runs on a tiny size and reports rates."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_email.py"
-    spec = importlib.util.spec_from_file_location("bench_email", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("bench_email")
     assert module.main(["--quick", "-n", "50"]) == 0
     out = capsys.readouterr().out
     assert "EmailAddress, ASCII" in out

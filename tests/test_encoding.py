@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -408,14 +409,6 @@ def test_detected_encoding_validates_its_fields() -> None:
         DetectedEncoding("utf-8", "guessed", 1.0)
 
 
-def test_benchmark_runs() -> None:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_encoding.py"
-    spec = importlib.util.spec_from_file_location("bench_encoding", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_benchmark_runs(load_benchmark: Callable[[str], ModuleType]) -> None:
+    module = load_benchmark("bench_encoding")
     assert module.main(["--mb", "0.2", "--repeat", "1"]) == 0

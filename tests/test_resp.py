@@ -5,7 +5,6 @@ golden files, sequence gaps and streaming memory."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import json
 import re
@@ -13,6 +12,7 @@ import shutil
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -674,18 +674,10 @@ def test_reader_accepts_file_objects_and_chunk_iterables() -> None:
 # -- the benchmark runs ----------------------------------------------------------------------
 
 
-def _benchmark(name: str) -> Any:
-    path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    module = _benchmark("bench_resp")
+def test_benchmark_smoke(
+    capsys: pytest.CaptureFixture[str], load_benchmark: Callable[[str], ModuleType]
+) -> None:
+    module = load_benchmark("bench_resp")
     assert module.main(["--records", "300", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "ratio" in out
@@ -697,9 +689,11 @@ def test_attrs_evolve_revalidates() -> None:
 
 
 def test_instruction_benchmark_without_valgrind(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    load_benchmark: Callable[[str], ModuleType],
 ) -> None:
-    module = _benchmark("bench_instructions")
+    module = load_benchmark("bench_instructions")
     monkeypatch.setattr(module.shutil, "which", lambda name: None)
     assert module.main(["--quick"]) == 0
     assert "valgrind is not installed" in capsys.readouterr().out
@@ -707,8 +701,10 @@ def test_instruction_benchmark_without_valgrind(
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_instruction_benchmark_counts_more_for_more_work() -> None:
-    module = _benchmark("bench_instructions")
+def test_instruction_benchmark_counts_more_for_more_work(
+    load_benchmark: Callable[[str], ModuleType],
+) -> None:
+    module = load_benchmark("bench_instructions")
     idle = module.count("resp", "idle", 20)
     ours = module.count("resp", "ours", 20)
     assert 0 < idle < ours

@@ -6,10 +6,10 @@ gives the same book as the fold through the transition table."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import itertools
 from collections import defaultdict
-from pathlib import Path
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -501,13 +501,10 @@ def test_sub_second_times_are_kept_in_order() -> None:
 # -- the benchmark runs ---------------------------------------------------------------------
 
 
-def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_fold.py"
-    spec = importlib.util.spec_from_file_location("bench_fold", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_benchmark_smoke(
+    capsys: pytest.CaptureFixture[str], load_benchmark: Callable[[str], ModuleType]
+) -> None:
+    module = load_benchmark("bench_fold")
     assert module.main(["--events", "3000"]) == 0
     out = capsys.readouterr().out
     assert "records/s" in out

@@ -31,11 +31,13 @@ from emma_osplus._subscribers import (
     REKU,
     SUBSCRIBER_COLUMNS,
     OccasionConverter,
+    _SharedAddresses,
     read_subscriber_list,
     subscriber_layout,
     write_subscriber_list,
 )
 from emma_osplus.testing._csv import subscriber_list_files, subscriber_lists
+from emma_osplus.testing._email import email_addresses
 
 OCCASIONS = Path("/work/shared/domain/reku_occasions.csv")
 
@@ -440,3 +442,41 @@ def test_state_that_grows_is_only_the_duplicate_index(tmp_path: Path) -> None:
 def test_layout_constants() -> None:
     assert KMM.kind == "KMM"
     assert REKU.column("anlass") is not None
+
+
+def _w201_first_line(rule: Any, address: str) -> int | None:
+    messages = rule(10**6, {"EMAIL": address}, {"EMAIL": EmailAddress(address)}, [])
+    if not messages:
+        return None
+    [message] = messages
+    assert message.code == "W201"
+    return int(message.detail.rpartition(" ")[2])
+
+
+@given(st.lists(email_addresses(), min_size=1, max_size=40))
+def test_shared_address_batches_key_every_address_by_its_matching_key(
+    addresses: list[EmailAddress],
+) -> None:
+    """The batch path of W201 keys each address as ``matching_key`` does (ASCII case folded,
+    internationalised domains as A-labels), whatever mix of cases and domains the batch has."""
+    texts = [str(a) for a in addresses]
+    keys = [a.matching_key for a in addresses]
+    rule = _SharedAddresses()
+    lines = list(range(2, 2 + len(texts)))
+    claimed = rule.batch(lines, {"EMAIL": texts})
+    assert claimed == (len(set(keys)) == len(keys))
+    if claimed:
+        for address, line in zip(addresses, lines, strict=True):
+            again = address.local.upper() + "@" + address.domain
+            assert _w201_first_line(rule, str(EmailAddress(again))) == line
+
+
+def test_shared_address_batch_with_upper_case_and_an_international_domain() -> None:
+    rule = _SharedAddresses()
+    texts = ["Anna@example.de", "max@bücher.example", "zoe@example.de"]
+    assert rule.batch([2, 3, 4], {"EMAIL": texts})
+    assert _w201_first_line(rule, "anna@example.de") == 2
+    assert _w201_first_line(rule, "MAX@bücher.example") == 3
+    assert _w201_first_line(rule, "max@xn--bcher-kva.example") == 3
+    assert _w201_first_line(rule, "Zoe@example.de") == 4
+    assert _w201_first_line(rule, "other@example.de") is None
