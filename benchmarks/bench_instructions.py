@@ -25,9 +25,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _CHILD = """
-import csv, io, sys
+import sys
 sys.path.insert(0, {here!r})
-import generate
+import baselines, generate
 kind, what, rows = {kind!r}, {what!r}, {rows}
 if kind == "kmm":
     from emma_osplus._subscribers import read_subscriber_list
@@ -36,17 +36,16 @@ if kind == "kmm":
     for _ in read_subscriber_list(small, "KMM"):  # imports and caches warm in every run
         pass
     if what == "baseline":
-        for _ in csv.reader(io.StringIO(data.decode("cp1252"), newline=""), delimiter=";"):
-            pass
+        baselines.csv_reader(data)
     elif what == "ours":
         for _ in read_subscriber_list(data, "KMM"):
             pass
 else:
-    from bench_resp import baseline, ours
+    from bench_resp import ours
     data = b"".join(generate.responses(rows))
     ours(b"".join(generate.responses(100)))
     if what == "baseline":
-        baseline(data)
+        baselines.slicing(data)
     elif what == "ours":
         ours(data)
 """
