@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -12,16 +12,9 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _load_benchmark(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"emma_osplus_{name}", BENCHMARKS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def load_benchmark() -> Callable[[str], ModuleType]:
-    """Load ``benchmarks/NAME.py`` (scripts, not a package) for a smoke test."""
-    return _load_benchmark
+def load_benchmark(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
+    """Import ``benchmarks/NAME.py`` (scripts, not a package) for a smoke test: the folder is
+    on ``sys.path`` for the test, as it is when a benchmark runs as a script."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    return importlib.import_module
