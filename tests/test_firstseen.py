@@ -117,7 +117,7 @@ def test_subscriber_list_checks_after_the_index_moved_to_disk(
     """E203 and W201 are found the same way when the file outgrows the in-memory index."""
     from emma_osplus import Record, Rejected, _subscribers, read_subscriber_list
 
-    monkeypatch.setattr(_subscribers, "FirstSeen", lambda: FirstSeen(memory_limit=2))
+    monkeypatch.setattr(_subscribers, "FirstSeen", lambda memory_limit: FirstSeen(memory_limit=2))
     rows = [f"{n};kunde{n}@example.de" for n in range(1, 8)]
     rows += ["3;andere@example.de", "99;Kunde5@example.de"]
     data = ("KUNDENNUMMER;EMAIL\r\n" + "\r\n".join(rows) + "\r\n").encode("cp1252")
