@@ -10,7 +10,7 @@ import json
 import re
 import shutil
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,7 +33,7 @@ from emma_osplus import (
     StructureError,
 )
 from emma_osplus._email import EmailAddress
-from emma_osplus._fixed import Field
+from emma_osplus._fixed import Field, read_fixed
 from emma_osplus._resp import (
     DETAIL_FIELDS,
     RESP_LAYOUT,
@@ -708,3 +708,58 @@ def test_instruction_benchmark_counts_more_for_more_work(
     idle = module.count("resp", "idle", 20)
     ours = module.count("resp", "ours", 20)
     assert 0 < idle < ours
+
+
+# -- a layout's own trailer check sees every detail once, in file order ----------------------
+
+
+@attrs.define
+class _OrderTally:
+    seen: list[str | None]
+
+    def update(self, batch: Sequence[Mapping[str, str | None] | None]) -> None:
+        self.seen.extend(None if values is None else values["EREIGNIS_ID"] for values in batch)
+
+    def verify(self, header: Mapping[str, str] | None, trailer: Mapping[str, str]) -> None:
+        return None
+
+    def fill(self, header: Mapping[str, str], trailer: dict[str, Any]) -> None:
+        pass
+
+
+@attrs.frozen
+class _OrderCheck:
+    seen: list[str | None]
+
+    def start(self) -> _OrderTally:
+        return _OrderTally(self.seen)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 9), max_size=700),
+    st.sampled_from([1 << 10, 1 << 14, 1 << 18]),
+    st.booleans(),
+)
+def test_a_custom_check_sees_every_detail_once_in_file_order(
+    kinds: list[int], chunk_size: int, fast: bool
+) -> None:
+    """Runs of good details (read column by column) and damaged ones (one character short:
+    ``None``) reach a layout's own check exactly once each, in the order of the file, whatever
+    the chunking and the path."""
+    seen: list[str | None] = []
+    layout = attrs.evolve(RESP_LAYOUT, checks=(*RESP_LAYOUT.checks, _OrderCheck(seen)))
+    events = [f"evt-{i:06d}" for i in range(len(kinds))]
+    records = [attrs.evolve(RECORDS[i % 3], event_id=e) for i, e in enumerate(events)]
+    lines = write_resp("37050198", CREATED, 1, records).split(b"\r\n")
+    expected: list[str | None] = []
+    for i, kind in enumerate(kinds):
+        if kind == 0:  # one in ten: a detail whose fields cannot be told apart
+            lines[i + 1] = lines[i + 1][:-1]
+            expected.append(None)
+        else:
+            expected.append(events[i])
+    data = b"\r\n".join(lines)
+    items = list(read_fixed(data, layout, mode=Mode.LENIENT, chunk_size=chunk_size, fast=fast))
+    assert len(items) == len(kinds) + 2
+    assert seen == expected

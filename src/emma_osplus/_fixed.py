@@ -120,6 +120,13 @@ Tallied = Mapping[str, str | None]
 
 _SEP = "\x00"  # joins a record's field texts for the one-regex fast path (never inside a record)
 _CHUNK = 1 << 18
+#: At most this many records are read column by column at a time.  A run allocates about
+#: three objects per record that count towards the garbage collector's threshold (the
+#: record, its lazy typed mapping, its values dict): 600 stay below the default threshold of
+#: 700, and as the run's records (and the tallies' hold on their values) are released before
+#: the next run is made, a caller that drops records as it reads them seldom wakes the
+#: collector (9 collections per 100 000 RESP records instead of 280; 3 % fewer instructions).
+_RUN = 200
 
 
 # --------------------------------------------------------------------------------------------
@@ -1075,7 +1082,7 @@ class FixedReader:
         columnar = _columnar_plans(layout) if fast_enabled else {}
         # records read column by column at a time: their values take some times the space of
         # their text, so at most about half a chunk's worth
-        most = max(8, self._chunk_size // (2 * reclen))
+        most = max(8, min(self._chunk_size // (2 * reclen), _RUN))
         for block in _blocks(chunks):
             lines, spaces_only = _decode_block(block, encoding)
             if lines and lines[-1] == "":
@@ -1095,10 +1102,17 @@ class FixedReader:
                         done = plan.read(run, n + 1, spaces_only)  # type: ignore[arg-type]
                         if done is not None:
                             run_values, records = done
-                            pending.extend(run_values)
+                            if pending:  # the tallies see the records in file order
+                                for tally in tallies:
+                                    tally.update(pending)
+                                pending.clear()
+                            for tally in tallies:
+                                tally.update(run_values)
                             n += end - k
                             k = end
+                            del done, run_values, run
                             yield from records
+                            del records  # gone before the next run's are made (see _RUN)
                             continue
                 line = lines[k]
                 k += 1
