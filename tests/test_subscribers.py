@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import emma_osplus
 from emma_osplus import (
     CustomerNumber,
     InvalidValueError,
@@ -39,11 +40,14 @@ from emma_osplus._subscribers import (
 from emma_osplus.testing._csv import subscriber_list_files, subscriber_lists
 from emma_osplus.testing._email import email_addresses
 
-OCCASIONS = Path("/work/shared/domain/reku_occasions.csv")
+#: The packaged copy of the domain's catalogue (test_registry checks it is byte for byte the
+#: one in ../shared/domain), so that these tests do not depend on that folder being there.
+OCCASIONS = Path(emma_osplus.__file__).parent / "data" / "reku_occasions.csv"
 
 
 def csv_resolver() -> Any:
-    """An occasion resolver built from the domain's catalogue (reku_occasions.csv)."""
+    """An occasion resolver built from the catalogue file itself (reku_occasions.csv), not
+    from the registry the library builds from it."""
     with OCCASIONS.open(encoding="utf-8", newline="") as handle:
         known = {row["code"] for row in csv.DictReader(handle, delimiter=";")}
 
