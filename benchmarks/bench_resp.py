@@ -1,9 +1,9 @@
 """Reading a responses file (RESP): records/s of the library's full reader against a plain
 baseline measured in the same run.
 
-* **baseline**: decode the bytes (windows-1252) line by line as they stream
-  (``io.TextIOWrapper``, see ``baselines.py``), slice every field of every record into a
-  list -- what any hand-written reader does at the very least, with no checks.
+* **baseline** (``baselines.slicing``, as in ``bench_throughput.py``): decode the bytes
+  (windows-1252) line by line as they stream, slice every field of every record into a tuple
+  -- what any hand-written reader does at the very least, with no checks.
 * **read_resp**: the library's reader in strict mode: every record's length, type, every field
   by its rule (customer number, order number, code tables, UTC timestamp, mailing id, email
   address, status code, event id), the cross-field rules of DETAIL and STATUSCODE, padding
@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import io
 import time
 from collections.abc import Callable
 
-from emma_osplus._resp import RESP_LAYOUT, ResponseRecord, read_resp, write_resp
+from baselines import slicing
+
+from emma_osplus._resp import ResponseRecord, read_resp, write_resp
 
 UTC = dt.timezone.utc
 _CODES = ("VS", "VS", "VS", "OE", "OE", "KL", "AB", "HB", "SB", "ZH")
@@ -90,17 +91,6 @@ def make_file(records: int) -> bytes:
     return data
 
 
-def baseline(data: bytes) -> int:
-    """Decode line by line as the text streams (see ``baselines.py``), slice every field of
-    every record (with the detail record's fields)."""
-    slices = [(f.start - 1, f.stop) for f in RESP_LAYOUT.record_type("R").fields]
-    n = 0
-    for line in io.TextIOWrapper(io.BytesIO(data), encoding="windows-1252", newline=""):
-        fields = [line[a:b] for a, b in slices]
-        n += len(fields) > 0
-    return n
-
-
 def ours(data: bytes) -> int:
     """The full strict reader."""
     n = 0
@@ -143,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     records, repeat = (10_000, 3) if args.quick else (args.records, args.repeat)
     data = make_file(records)
-    base, full, typed = _rates([baseline, ours, ours_typed], data, repeat)
+    base, full, typed = _rates([slicing, ours, ours_typed], data, repeat)
     print(f"RESP read, {records} records ({len(data) / 1e6:.1f} MB), best of {repeat}")
     print(f"  baseline (streamed lines, sliced): {base:12,.0f} records/s")
     print(f"  read_resp (checked, strict):       {full:12,.0f} records/s  ratio {full / base:.2f}")
