@@ -1,7 +1,7 @@
 """``emma-osplus inspect`` and ``emma-osplus write``: golden files through the command line,
 the summary, exit statuses, and broken or hostile input that must never end in a traceback.
 
-Hostile XML comes from ``/work/shared/corpora/xml-attacks`` (defusedxml ``xmltestdata``,
+Hostile XML comes from ``tests/corpora/xml-attacks`` (defusedxml ``xmltestdata``,
 PSF-2.0, and PayloadsAllTheThings ``XXE Injection/Files``, MIT; see the corpora's SOURCES.md).
 """
 
@@ -27,8 +27,8 @@ from emma_osplus._jsonview import REFERENCE_1
 
 GOLDEN = Path(__file__).parent / "golden" / "files"
 INPUTS = sorted(p for p in GOLDEN.iterdir() if p.suffix != ".json")
-ATTACKS = Path("/work/shared/corpora/xml-attacks")
-ATTACK_FILES = sorted(ATTACKS.rglob("*.xml")) if ATTACKS.is_dir() else []
+ATTACKS = Path(__file__).parent / "corpora" / "xml-attacks"
+ATTACK_FILES = sorted(ATTACKS.rglob("*.xml"))
 KMM_NAME = "37050198_KMM_K2026001_20261122093000_0001.csv"
 
 
@@ -249,7 +249,6 @@ def test_empty_file_of_every_kind(kind: str, tmp_path: Path) -> None:
 # hostile and random input
 
 
-@pytest.mark.skipif(not ATTACK_FILES, reason="corpus not available")
 @pytest.mark.parametrize("path", ATTACK_FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize("kind", ["LIEF", "VREKU", "QUIT"])
 def test_xml_attacks_are_refused(path: Path, kind: str) -> None:
@@ -265,7 +264,6 @@ def test_xml_attacks_are_refused(path: Path, kind: str) -> None:
     assert_no_traceback(out, err)
 
 
-@pytest.mark.skipif(not ATTACK_FILES, reason="corpus not available")
 @pytest.mark.parametrize("path", ATTACK_FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize("kind", ["KMM", "CONS", "RESP"])
 def test_xml_attacks_as_other_kinds(path: Path, kind: str) -> None:

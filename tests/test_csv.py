@@ -21,7 +21,7 @@ from emma_osplus._encoding import ENCODINGS
 from emma_osplus.converters import DATE, CodeTable, Text
 from emma_osplus.testing._csv import csv_layouts, csv_tables
 
-CORPUS = Path("/work/shared/corpora/csv-spectrum")
+CORPUS = Path(__file__).parent / "corpora" / "csv-spectrum"
 
 LAYOUT = CsvLayout(
     kind="TEST",
@@ -442,7 +442,7 @@ _KNOWN_DEFECTS = {"location_coordinates": {"Contact Phone Number"}}
 @pytest.mark.parametrize(("case", "text", "expected", "encoding"), list(_spectrum_cases()))
 def test_csv_spectrum(case: str, text: str, expected: list[dict[str, str]], encoding: str) -> None:
     """The csv-spectrum corpus (github.com/max-mapper/csv-spectrum, commit d30e80f8,
-    BSD-2-Clause; /work/shared/corpora/csv-spectrum), transcoded to ``;`` and to each
+    BSD-2-Clause; tests/corpora/csv-spectrum), transcoded to ``;`` and to each
     encoding, read declared and detected: the values of its JSON."""
     data = _transcode(text).encode(ENCODINGS[encoding])
     layout = CsvLayout("SPECTRUM", ())

@@ -2,7 +2,7 @@
 the generic document engine (layouts as data) and the canonical writer; plus the golden files
 of every XML kind in ``tests/golden/xml``.
 
-Attack documents come from the third-party corpus ``/work/shared/corpora/xml-attacks``
+Attack documents come from the third-party corpus ``tests/corpora/xml-attacks``
 (defusedxml ``xmltestdata/`` at c7445887, PSF-2.0; PayloadsAllTheThings ``XXE Injection/Files``
 at f9fa5141, MIT; see SOURCES.md).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins
 import io
 import json
-import os
 import socket
 import time
 from pathlib import Path
@@ -52,15 +51,13 @@ from emma_osplus._xml import (
 )
 from emma_osplus.testing._xml import xml_texts
 
-# The third-party corpora live outside the package; EMMA_OSPLUS_CORPORA points elsewhere.
-CORPUS = Path(os.environ.get("EMMA_OSPLUS_CORPORA", "/work/shared/corpora")) / "xml-attacks"
+# The third-party corpora are copied into tests/corpora (their sources and licences: SOURCES.md).
+CORPUS = Path(__file__).parent / "corpora" / "xml-attacks"
 GOLDEN = Path(__file__).parent / "golden" / "xml"
 HARMLESS = {"simple.xml", "simple-ns.xml"}
 ATTACKS = sorted(p for p in CORPUS.rglob("*.xml") if p.name not in HARMLESS)
 # read at import: the tests seal `open` before they run
 ATTACK_DATA = {f"{p.parent.name}/{p.name}": p.read_bytes() for p in ATTACKS}
-
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="xml-attacks corpus not present")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,14 +85,12 @@ def sealed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return touched
 
 
-@needs_corpus
 def test_the_corpus_is_there() -> None:
     """The corpus holds the 8 defusedxml attacks and 6 PayloadsAllTheThings payloads."""
     assert len(ATTACKS) == 14
     assert {p.parent.name for p in ATTACKS} == {"defusedxml", "payloadsallthethings"}
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", sorted(ATTACK_DATA))
 def test_attack_is_refused_before_parsing(name: str, sealed: list[str]) -> None:
     """Every attack file of xml-attacks (defusedxml, PayloadsAllTheThings) is E105, within
@@ -111,7 +106,6 @@ def test_attack_is_refused_before_parsing(name: str, sealed: list[str]) -> None:
     assert sealed == []
 
 
-@needs_corpus
 @pytest.mark.parametrize("reader", [read_manifest, read_control, read_acknowledgement])
 def test_every_reader_refuses_every_attack(reader: Any, sealed: list[str]) -> None:
     """The kind readers go through the same pre-scan: E105 in lenient mode, no value."""
@@ -123,7 +117,6 @@ def test_every_reader_refuses_every_attack(reader: Any, sealed: list[str]) -> No
             reader(data)
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", sorted(ATTACK_DATA))
 def test_hardened_parser_alone_expands_nothing(name: str) -> None:
     """Defence in depth: even without the pre-scan the hardened parser, given the corpus files
@@ -140,7 +133,6 @@ def test_hardened_parser_alone_expands_nothing(name: str) -> None:
     assert "root:" not in text  # /etc/passwd not inlined
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", sorted(HARMLESS))
 def test_harmless_corpus_files_parse(name: str) -> None:
     """defusedxml's simple.xml and simple-ns.xml are harmless and parse (comments and
