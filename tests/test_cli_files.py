@@ -146,6 +146,48 @@ def test_summary_masks_addresses_and_limits_messages() -> None:
         assert "@example.de" not in line or "***@" in line
 
 
+_LIST = "KUNDENNUMMER;EMAIL;NACHNAME\r\n" + "".join(
+    f"{4711 + i};kunde{i}@example.de;Müller\r\n" for i in range(30)
+)
+
+
+@pytest.mark.parametrize(
+    ("codec", "declared", "code", "guessed"),
+    [
+        ("utf-16-le", None, "E107", "utf-16-le"),  # no BOM: read as windows-1252 garbage
+        ("utf-16-be", "utf-8", "E107", "utf-16-be"),
+        ("cp850", None, "E101", None),  # ü is 0x81, undecodable in windows-1252
+        ("cp1252", "utf-8", "E101", None),
+    ],
+)
+def test_summary_hints_at_a_foreign_encoding(
+    tmp_path: Path, codec: str, declared: str | None, code: str, guessed: str | None
+) -> None:
+    """A file that cannot be decoded, or whose header is missing, gets chardet's guess at
+    its encoding on a ``hint`` line (the JSON view is unchanged: the hint is for people)."""
+    path = tmp_path / KMM_NAME
+    path.write_bytes(_LIST.encode(codec))
+    args = ("inspect", path) if declared is None else ("inspect", path, "--encoding", declared)
+    status, out, _ = run(*args)
+    assert status == 1
+    assert f"  {code}, line" in out
+    [hint] = [line for line in out.splitlines() if line.startswith("hint ")]
+    assert "to chardet" in hint
+    if guessed is not None:
+        assert f"look like {guessed} to chardet" in hint
+    assert "hint" not in run(*args, "--json")[1]
+
+
+def test_no_hint_for_a_file_in_the_interfaces_encodings(tmp_path: Path) -> None:
+    """Errors of other kinds, or a missing column in a windows-1252 file, get no hint."""
+    path = tmp_path / KMM_NAME
+    path.write_bytes(_LIST.replace("EMAIL", "MAIL", 1).encode("cp1252"))
+    status, out, _ = run("inspect", path)
+    assert status == 1
+    assert "E107" in out
+    assert "hint" not in out
+
+
 def test_summary_of_each_family() -> None:
     _, out, _ = run("inspect", GOLDEN / "37050198_KMM_K2026001_20261122093000_0001.csv")
     assert "encoding  windows-1252 (found as detected, confidence 0.95)" in out

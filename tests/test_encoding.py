@@ -16,9 +16,12 @@ from emma_osplus._encoding import (
     BOM_UTF8,
     DetectedEncoding,
     EncodingDetector,
+    EncodingGuess,
+    _first_sample,
     decode,
     decode_source,
     detect_encoding,
+    guess_foreign_encoding,
     iter_decode,
     normalise_encoding,
 )
@@ -412,3 +415,84 @@ def test_detected_encoding_validates_its_fields() -> None:
 def test_benchmark_runs(load_benchmark: Callable[[str], ModuleType]) -> None:
     module = load_benchmark("bench_encoding")
     assert module.main(["--mb", "0.2", "--repeat", "1"]) == 0
+
+
+# --------------------------------------------------------------------------- foreign encodings
+
+SUBSCRIBERS = "KUNDENNUMMER;EMAIL;NACHNAME;VORNAME\r\n" + "".join(
+    f"{4711 + i};kunde{i}@example.de;Müller-Lüdenscheidt;Jörg\r\n" for i in range(40)
+)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("used", [None, "utf-8", "windows-1252"])
+def test_utf16_and_utf32_without_bom_are_named(codec: str, used: str | None) -> None:
+    """Without a BOM these read as UTF-8 or windows-1252 garbage (E107 for the header); the
+    hint names them, whatever encoding was used."""
+    guess = guess_foreign_encoding(SUBSCRIBERS.encode(codec), used)
+    assert guess == EncodingGuess(codec, guess.confidence if guess else 0.0, None, nul=True)
+    assert guess is not None
+    assert guess.confidence >= 0.9
+
+
+@pytest.mark.parametrize("codec", ["cp850", "cp437"])
+def test_a_dos_code_page_is_recognised_as_one(codec: str) -> None:
+    """``0x81`` (ü in the DOS code pages) is undecodable in windows-1252 (E101); chardet's
+    guess is a code page in which the bytes read as the German text they are."""
+    data = SUBSCRIBERS.encode(codec)
+    with pytest.raises(DecodingError):
+        detect_encoding(data)
+    guess = guess_foreign_encoding(data)
+    assert guess is not None
+    assert guess.interface_name is None
+    assert not guess.nul
+    assert data.decode(guess.name) == SUBSCRIBERS
+
+
+def test_declared_utf8_of_windows_1252_bytes_gets_a_hint() -> None:
+    guess = guess_foreign_encoding(SUBSCRIBERS.encode("cp1252"), "utf-8")
+    assert guess is not None
+    assert guess.name.lower() != "utf-8"
+    assert "utf-8" not in guess.describe()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(st.characters(codec="cp1252", exclude_characters="\x00")), cut=st.integers(1, 50)
+)
+def test_no_hint_for_what_the_interface_reads(text: str, cut: int) -> None:
+    """Whatever the detector decodes, with the encoding it found, gets no hint: the hint is
+    for foreign bytes only (and never costs a reading anything)."""
+    for codec in ("utf-8", "cp1252"):
+        data = text.encode(codec)
+        found = detect_encoding(data)
+        chunks = [data[i : i + cut] for i in range(0, len(data), cut)]
+        assert guess_foreign_encoding(chunks, found.name) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    head=st.binary().map(lambda b: bytes(c & 0x7F or 0x20 for c in b)),
+    rest=st.binary(min_size=1),
+    size=st.integers(1, 300),
+    cut=st.integers(1, 40),
+)
+def test_the_sample_starts_near_the_first_foreign_byte(
+    head: bytes, rest: bytes, size: int, cut: int
+) -> None:
+    """The sample is the data from at most 256 bytes before the first NUL or non-ASCII byte,
+    *size* bytes long (or to the end), whatever the chunks."""
+    rest = b"\x80" + rest  # the first foreign byte is at len(head)
+    data = head + rest
+    chunks = [data[i : i + cut] for i in range(0, len(data), cut)]
+    start = max(0, len(head) - 256)
+    assert _first_sample(chunks, size) == data[start:][:size]
+    assert _first_sample([head] if head else [], size) == b""
+
+
+def test_the_sample_is_taken_where_the_foreign_bytes_are() -> None:
+    """A DOS file whose first umlaut is a megabyte in is still recognised, from a stream."""
+    data = b"4711;kunde@example.de;Meier\r\n" * 40_000 + SUBSCRIBERS.encode("cp850")
+    guess = guess_foreign_encoding(io.BytesIO(data))
+    assert guess is not None
+    assert data.decode(guess.name).endswith(SUBSCRIBERS)

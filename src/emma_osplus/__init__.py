@@ -97,8 +97,10 @@ from ._email import (
 from ._encoding import (
     DetectedEncoding,
     EncodingDetector,
+    EncodingGuess,
     decode_source,
     detect_encoding,
+    guess_foreign_encoding,
     normalise_encoding,
 )
 from ._errors import (
@@ -492,6 +494,7 @@ __all__ = [
     "EmmaOsplusError",
     "EmmaProcessor",
     "EncodingDetector",
+    "EncodingGuess",
     "Engagement",
     "Entered",
     "Escalation",
@@ -681,6 +684,7 @@ __all__ = [
     "fold_rows",
     "fold_values",
     "from_json_view",
+    "guess_foreign_encoding",
     "hardened_parser",
     "has_evidence",
     "image_type",

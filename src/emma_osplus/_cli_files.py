@@ -42,9 +42,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any, BinaryIO, TextIO
 
-from ._encoding import normalise_encoding
+from ._encoding import EncodingGuess, guess_foreign_encoding, normalise_encoding
 from ._errors import FileNameError, MessageError
 from ._filenames import FILE_KINDS
 from ._jsonview import REFERENCE_1, JsonViewError, JsonViewStream, Profile, dumps, loads
@@ -164,7 +165,7 @@ def run_inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
             if args.json:
                 stream.write_json(stdout)
                 return 1 if stream.errors else 0
-            return _summary(stream, name, args.messages, stdout)
+            return _summary(stream, name, args.messages, stdout, _hinter(stream_file))
         except MessageError as exc:  # only a wrong call can get here (e.g. --encoding on XML)
             return _fail(stderr, f"{name}: {exc.message.describe()}")
         except BrokenPipeError:
@@ -183,11 +184,36 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _summary(stream: JsonViewStream, name: str, limit: int, out: TextIO) -> int:
+def _hinter(stream_file: BinaryIO) -> Callable[[str | None], EncodingGuess | None]:
+    """chardet's guess for the file (read again from its start), given the encoding used."""
+
+    def hint(used: str | None) -> EncodingGuess | None:
+        stream_file.seek(0)
+        return guess_foreign_encoding(stream_file, used)
+
+    return hint
+
+
+#: The codes after which ``inspect`` asks chardet what the bytes might be: undecodable
+#: bytes, and required columns or record types missing (what a file in UTF-16 without a
+#: byte-order mark, read as UTF-8 or windows-1252, looks like).
+_HINT_CODES = frozenset({"E101", "E107"})
+
+
+def _summary(
+    stream: JsonViewStream,
+    name: str,
+    limit: int,
+    out: TextIO,
+    hint: Callable[[str | None], EncodingGuess | None] | None = None,
+) -> int:
     shown: list[Message] = []
+    suspicious = False
     for event in stream:
-        if isinstance(event, Message) and len(shown) < limit:
-            shown.append(event)
+        if isinstance(event, Message):
+            suspicious = suspicious or event.code in _HINT_CODES
+            if len(shown) < limit:
+                shown.append(event)
     kind = stream.kind
     family = _PROFILE.codec(kind).family
     content = FILE_KINDS[kind].content if kind in FILE_KINDS else kind
@@ -198,6 +224,10 @@ def _summary(stream: JsonViewStream, name: str, limit: int, out: TextIO) -> int:
         _say(out, "encoding  unknown (the bytes could not be decoded)")
     else:
         _say(out, f"encoding  {enc.name} (found as {enc.source}, confidence {enc.confidence})")
+    if hint is not None and (suspicious or enc is None):
+        guess = hint(None if enc is None else enc.name)
+        if guess is not None:
+            _say(out, f"hint      {guess.describe()}")
     header = stream.header
     if family == "csv":
         if header is None:

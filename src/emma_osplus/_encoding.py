@@ -92,11 +92,14 @@ from ._messages import Message
 __all__ = [
     "BOM_UTF8",
     "ENCODINGS",
+    "GUESS_SAMPLE",
     "DetectedEncoding",
     "EncodingDetector",
+    "EncodingGuess",
     "decode",
     "decode_source",
     "detect_encoding",
+    "guess_foreign_encoding",
     "iter_decode",
     "normalise_encoding",
 ]
@@ -767,3 +770,112 @@ def _replay(spool: tempfile.SpooledTemporaryFile[bytes], size: int) -> Iterator[
             if not chunk:
                 return
             yield chunk
+
+
+# --------------------------------------------------------------------------------------------
+# A hint for bytes in an encoding the interface does not use
+
+#: How many bytes chardet is shown for :func:`guess_foreign_encoding`.
+GUESS_SAMPLE: Final = 64 << 10
+_NOT_PLAIN = re.compile(rb"[\x00\x80-\xff]")
+
+
+@attrs.frozen
+class EncodingGuess:
+    """:func:`guess_foreign_encoding`'s answer: chardet's ``name`` for the bytes and its
+    ``confidence`` (0–1; low for single-byte code pages even when right: read it as a hint),
+    ``interface_name`` when that is one of the interface's four encodings, and whether the
+    bytes hold ``nul`` bytes (UTF-16 or UTF-32 without a byte-order mark)."""
+
+    name: str
+    confidence: float
+    interface_name: str | None = None
+    nul: bool = False
+
+    def describe(self) -> str:
+        """One line for support staff.
+
+        >>> EncodingGuess("utf-16-le", 0.95, nul=True).describe()
+        'the bytes look like utf-16-le to chardet (confidence 0.95), which the interface does not use; they hold NUL bytes'
+        """
+        if self.interface_name is not None:
+            what = f"{self.interface_name}, one of the interface's encodings"
+        else:
+            what = "which the interface does not use"
+        nul = "; they hold NUL bytes" if self.nul else ""
+        return (
+            f"the bytes look like {self.name} to chardet (confidence {self.confidence:.2f}), "
+            f"{what}{nul}"
+        )
+
+
+def _first_sample(chunks: Iterable[bytes], size: int) -> bytes:
+    """*size* bytes of *chunks* from the first NUL or non-ASCII byte (a little before it, for
+    context); empty when there is none."""
+    sample = b""
+    tail = b""
+    for chunk in chunks:
+        if sample:
+            sample += chunk[: size - len(sample)]
+        else:
+            found = _NOT_PLAIN.search(chunk)
+            if found is None:
+                tail = (tail + chunk)[-256:]
+                continue
+            start = found.start()
+            sample = (tail + chunk)[max(0, len(tail) + start - 256) :][:size]
+        if len(sample) >= size:
+            break
+    return sample
+
+
+def _decodes(sample: bytes, codec: str) -> bool:
+    """Whether *sample* decodes with *codec*, but for a character cut by the sample's end."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        decoder.decode(sample)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def guess_foreign_encoding(
+    source: Source, used: str | None = None, *, sample_size: int = GUESS_SAMPLE
+) -> EncodingGuess | None:
+    """chardet's guess at the encoding of bytes that do not look like the interface's text:
+    a hint for support staff when a file could not be decoded (E101) or reads as garbage.
+    Never used to read anything: the interface reads its four encodings only.
+
+    The sample is *sample_size* bytes from the first NUL or non-ASCII byte of *source* (bytes,
+    a binary file object or an iterable of chunks; a file is read from where it is, up to
+    that sample).  ``None`` when there is no such byte, when the sample decodes with the
+    encoding *used* (an interface name; ``None``: nothing could decode the file) and holds no
+    NUL byte, or when chardet has no guess or guesses *used* itself.
+
+    >>> guess_foreign_encoding("Name;Ort\\r\\nJörg;Köln\\r\\n".encode("utf-16-le"), "utf-8").name
+    'utf-16-le'
+    >>> guess_foreign_encoding("Jörg".encode("cp1252"), "windows-1252") is None
+    True
+    >>> guess_foreign_encoding(b"plain ASCII") is None
+    True
+    """
+    import chardet  # noqa: PLC0415 - only for this hint, not on any reading path
+
+    sample = _first_sample(source_chunks(source), sample_size)
+    if not sample:
+        return None
+    nul = b"\x00" in sample
+    used = None if used is None else normalise_encoding(used)
+    if used is not None and not nul and _decodes(sample, ENCODINGS[used]):
+        return None
+    found = chardet.detect(sample)
+    name = found.get("encoding")
+    if not name:
+        return None
+    try:
+        interface = normalise_encoding(name)
+    except DecodingError:
+        interface = None
+    if interface is not None and interface == used:
+        return None
+    return EncodingGuess(str(name), float(found.get("confidence") or 0.0), interface, nul)
