@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 
 import pytest
 from hypothesis import given, settings
@@ -129,3 +131,22 @@ def test_subscriber_list_checks_after_the_index_moved_to_disk(
     assert [(r.line, r.messages[0].code, r.messages[0].detail) for r in warned] == [
         (10, "W201", "same address as line 6")
     ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(limit=st.integers(1, 12), count=st.integers(0, 80))
+def test_memory_holds_half_as_many_keys_once_some_are_on_disk(limit: int, count: int) -> None:
+    """Before the first move the dictionary holds at most ``memory_limit`` keys; after it, at
+    most half as many (the page cache and the filter take the rest), whatever the count."""
+    seen = FirstSeen(memory_limit=limit)
+    on_disk = 0
+    for key in range(count):
+        seen.setdefault(key, key + 2)
+        if seen.path is not None:
+            with contextlib.closing(sqlite3.connect(seen.path)) as db:
+                on_disk = db.execute("SELECT count(*) FROM seen").fetchone()[0]
+        in_memory = key + 1 - on_disk
+        assert in_memory <= (limit if not seen.spilled else max(1, limit // 2))
+    assert seen.spilled == (count > limit)
+    assert [seen.setdefault(key, 0) for key in range(count)] == [k + 2 for k in range(count)]
+    seen.close()

@@ -4,8 +4,10 @@ File-level rules such as E203 (a customer number twice in one file) and W201 (on
 several customers) must remember every key of the file.  :class:`FirstSeen` keeps up to
 ``memory_limit`` keys in a dictionary.  When that fills up, the keys move to a temporary
 SQLite database (deleted when the index is closed or collected), written in sorted batches,
-and the dictionary starts again for the next ones; so the peak memory of reading a file of a
-million rows is that of reading one of ``memory_limit`` rows plus a fixed filter.
+and the dictionary starts again for the next ones.  Once keys are on disk, the database's page
+cache and the filter take memory too, so from then on the dictionary holds at most half as many
+keys: the peak memory of reading a file of a million rows is that of reading one of
+``memory_limit`` rows.
 
 Asking the database about every new key would cost a random B-tree lookup per row.  A bitmap
 of fixed size (one bit per hash slot of the keys on disk) answers "certainly not on disk" for
@@ -87,6 +89,7 @@ class FirstSeen:
         "_bits",
         "_db",
         "_finalizer",
+        "_limit",
         "_mask",
         "_memory",
         "filter_bits",
@@ -102,6 +105,8 @@ class FirstSeen:
         if filter_bits < 8 or filter_bits & (filter_bits - 1):
             raise ValueError("filter_bits must be a power of two, at least 8")
         self.memory_limit = memory_limit
+        #: the keys the dictionary may hold now: memory_limit, half of it once keys are on disk
+        self._limit = memory_limit
         self.filter_bits = filter_bits
         #: the keys not on disk (all of them until the first move)
         self._memory: dict[int | str, int] = {}
@@ -130,7 +135,7 @@ class FirstSeen:
                 if row is not None:
                     return int(row[0])
         memory[key] = line
-        if len(memory) > self.memory_limit:
+        if len(memory) > self._limit:
             self._move_to_disk()
         return line
 
@@ -159,7 +164,7 @@ class FirstSeen:
                 if self._db.execute(query, part).fetchone() is not None:
                     return False
         memory.update(zip(keys, lines))  # noqa: B905 - the caller gives equal lengths
-        if len(memory) > self.memory_limit:
+        if len(memory) > self._limit:
             self._move_to_disk()
         return True
 
@@ -178,6 +183,9 @@ class FirstSeen:
         db = self._db
         if db is None:
             db = self._db = self._create()
+            # the database's page cache and the filter now take memory: keep the peak that of
+            # the first memory_limit keys by holding half as many from now on
+            self._limit = max(1, self.memory_limit // 2)
         memory = self._memory
         # sorted keys, and the rows made one at a time: no second copy of the index in memory
         if _plain(memory):
