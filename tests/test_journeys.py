@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import event as statistic
 from hypothesis import given, settings
@@ -718,7 +719,26 @@ def test_apply_one_by_one_equals_apply_all(run: JourneyRun, events: st.DataObjec
         except TransitionRefused:
             continue
         accepted.append(event)
-    assert run.apply_all(accepted) == one_by_one
+    batch = run.apply_all(accepted)
+    assert batch == one_by_one
+    assert list(batch.subscribers.items()) == list(one_by_one.subscribers.items())
+    # a step checks only what it changed; the whole run must still pass every check
+    rebuilt = attrs.evolve(one_by_one, subscribers=dict(one_by_one.subscribers))
+    assert rebuilt == one_by_one
+
+
+def test_a_step_shares_the_subscribers_it_does_not_change() -> None:
+    """Recording one send in a journey of 5 000 subscribers copies none of the others: the
+    new run's subscribers are the old run's plus the one changed (and the old run stays)."""
+    run = started().apply_all(enter(n, 0) for n in range(1, 5001))
+    before = run.subscriber(7)
+    after = run.apply(StepSent(7, 1, at=T0))
+    assert after.subscribers._base is run.subscribers._base  # type: ignore[attr-defined]
+    assert after.subscriber(7).sent == ((1, T0),)  # type: ignore[union-attr]
+    assert run.subscriber(7) == before
+    assert [c for c, s in after.subscribers.items() if s != run.subscribers[c]] == [
+        CustomerNumber(7)
+    ]
 
 
 class JourneyMachine(RuleBasedStateMachine):
