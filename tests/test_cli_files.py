@@ -178,6 +178,17 @@ def test_summary_hints_at_a_foreign_encoding(
     assert "hint" not in run(*args, "--json")[1]
 
 
+def test_no_hint_from_a_pipe() -> None:
+    """A pipe cannot be read again from its start: no hint, and no failure either."""
+    from emma_osplus._cli_files import _hinter
+
+    read, write = os.pipe()
+    os.write(write, _LIST.encode("utf-16-le"))
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        assert _hinter(pipe)("windows-1252") is None
+
+
 def test_no_hint_for_a_file_in_the_interfaces_encodings(tmp_path: Path) -> None:
     """Errors of other kinds, or a missing column in a windows-1252 file, get no hint."""
     path = tmp_path / KMM_NAME

@@ -188,7 +188,10 @@ def _hinter(stream_file: BinaryIO) -> Callable[[str | None], EncodingGuess | Non
     """chardet's guess for the file (read again from its start), given the encoding used."""
 
     def hint(used: str | None) -> EncodingGuess | None:
-        stream_file.seek(0)
+        try:
+            stream_file.seek(0)
+        except OSError:  # a pipe: what was read is gone, and no hint is worth failing for
+            return None
         return guess_foreign_encoding(stream_file, used)
 
     return hint

@@ -873,7 +873,8 @@ class JourneyRun:
 class _Work:
     """A journey being changed by a batch of events.  Only the subscribers the events change
     are copied: the new run's :class:`~emma_osplus._frozenmap.FrozenMap` shares the others
-    with the old run's, so a step costs the same with ten subscribers or a million."""
+    with the old run's, so a step costs about the square root of the number of subscribers
+    (on average) instead of all of them."""
 
     def __init__(self, run: JourneyRun) -> None:
         self.run = run
