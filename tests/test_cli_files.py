@@ -7,6 +7,7 @@ PSF-2.0, and PayloadsAllTheThings ``XXE Injection/Files``, MIT; see the corpora'
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -174,7 +175,8 @@ def test_summary_hints_at_a_foreign_encoding(
     [hint] = [line for line in out.splitlines() if line.startswith("hint ")]
     assert "to chardet" in hint
     if guessed is not None:
-        assert f"look like {guessed} to chardet" in hint
+        named = hint.split("look like ", 1)[1].split(" to chardet", 1)[0]
+        assert codecs.lookup(named).name == codecs.lookup(guessed).name
     assert "hint" not in run(*args, "--json")[1]
 
 

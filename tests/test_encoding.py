@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 from collections.abc import Callable, Iterator
@@ -430,8 +431,9 @@ def test_utf16_and_utf32_without_bom_are_named(codec: str, used: str | None) -> 
     """Without a BOM these read as UTF-8 or windows-1252 garbage (E107 for the header); the
     hint names them, whatever encoding was used."""
     guess = guess_foreign_encoding(SUBSCRIBERS.encode(codec), used)
-    assert guess == EncodingGuess(codec, guess.confidence if guess else 0.0, None, nul=True)
     assert guess is not None
+    assert codecs.lookup(guess.name).name == codecs.lookup(codec).name
+    assert guess == EncodingGuess(guess.name, guess.confidence, None, nul=True)
     assert guess.confidence >= 0.9
 
 
@@ -465,7 +467,10 @@ def test_no_hint_for_what_the_interface_reads(text: str, cut: int) -> None:
     for foreign bytes only (and never costs a reading anything)."""
     for codec in ("utf-8", "cp1252"):
         data = text.encode(codec)
-        found = detect_encoding(data)
+        try:
+            found = detect_encoding(data)
+        except DecodingError:  # e.g. "þÿ" in windows-1252 is a UTF-16 byte-order mark
+            continue
         chunks = [data[i : i + cut] for i in range(0, len(data), cut)]
         assert guess_foreign_encoding(chunks, found.name) is None
 
