@@ -331,6 +331,13 @@ class Check(Protocol):
         """A fresh tally for one file."""
 
 
+def _feed(tallies: Sequence[Tally], batch: list[Tallied | None]) -> None:
+    """Every tally takes *batch* (records in file order), which is then emptied."""
+    for tally in tallies:
+        tally.update(batch)
+    batch.clear()
+
+
 def _as_int(text: str | None) -> int | None:
     if text is None or not (text.isascii() and text.isdigit()):
         return None
@@ -1103,11 +1110,8 @@ class FixedReader:
                         if done is not None:
                             run_values, records = done
                             if pending:  # the tallies see the records in file order
-                                for tally in tallies:
-                                    tally.update(pending)
-                                pending.clear()
-                            for tally in tallies:
-                                tally.update(run_values)
+                                _feed(tallies, pending)
+                            _feed(tallies, run_values)  # type: ignore[arg-type]
                             n += end - k
                             k = end
                             del done, run_values, run
@@ -1210,9 +1214,7 @@ class FixedReader:
                 _, item = self._slow(n, line, info)
                 if isinstance(item, Record):
                     self.trailer = item
-                    for tally in tallies:
-                        tally.update(pending)
-                    pending.clear()
+                    _feed(tallies, pending)
                     problems = []
                     header_values = self.header.values if self.header is not None else None
                     for tally in tallies:
@@ -1227,9 +1229,7 @@ class FixedReader:
                     continue
                 yield item
             if pending:
-                for tally in tallies:
-                    tally.update(pending)
-                pending.clear()
+                _feed(tallies, pending)
             self.records = n
         self.records = n
         if n == 0:
@@ -1550,13 +1550,10 @@ def iter_fixed(
         out.append(line)
         batch.append(canonical)
         if len(out) >= records_per_chunk:
-            for tally in tallies:
-                tally.update(batch)
-            batch.clear()
+            _feed(tallies, batch)
             yield ("\r\n".join(out) + "\r\n").encode(encoding)
             out = []
-    for tally in tallies:
-        tally.update(batch)
+    _feed(tallies, batch)
     n += 1
     trailer: dict[str, Any] = dict(trailer_values or {})
     for tally in tallies:
