@@ -820,7 +820,7 @@ def _first_sample(chunks: Iterable[bytes], size: int) -> bytes:
         else:
             found = _NOT_PLAIN.search(chunk)
             if found is None:
-                tail = (tail + chunk)[-256:]
+                tail = (tail + chunk[-256:])[-256:]  # not a copy of the whole chunk
                 continue
             start = found.start()
             sample = (tail + chunk)[max(0, len(tail) + start - 256) :][:size]
