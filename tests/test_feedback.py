@@ -174,6 +174,33 @@ def test_receiving_is_independent_of_order_and_duplicates(
     assert len(reference.items) == len({e for e in events if e.kind.is_restriction})
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    batches=st.lists(st.lists(consent_events(), max_size=6), max_size=12),
+    picks=st.lists(st.integers(min_value=0), max_size=12),
+)
+def test_steps_share_items_but_never_change_an_earlier_state(
+    batches: list[list[ConsentEvent]], picks: list[int]
+) -> None:
+    # receive and complete copy only what they change (the items are a FrozenMap): every
+    # earlier state still holds exactly its own items, and the last one equals a state built
+    # from a plain dict of its items
+    state = FeedbackState()
+    history = [(state, dict(state.items))]
+    for n, events in enumerate(batches):
+        state = state.receive(events, at=t(10 + n))
+        pending = [i for i, item in state.items.items() if item.status is ItemStatus.PENDING]
+        if n < len(picks) and pending:
+            state = state.complete(pending[picks[n] % len(pending)], by="m.mueller", at=t(30))
+        history.append((state, dict(state.items)))
+    for earlier, items in history:
+        assert dict(earlier.items) == items
+        assert list(earlier.items) == list(items)  # the order items arrived in
+    assert FeedbackState(state.settings, dict(state.items)) == state
+    with pytest.raises(TypeError):
+        state.items["x"] = next(iter(state.items.values()), None)  # type: ignore[index]
+
+
 def test_complete_records_who_and_when() -> None:
     state = FeedbackState().receive([unsub()], at=t(1))
     done = state.complete("R-evt-1", by="m.mueller", at=t(3))

@@ -34,7 +34,6 @@ import datetime as dt
 import enum
 import hashlib
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import TypeAlias
 
 import attrs
@@ -49,6 +48,7 @@ from ._consent import (
 )
 from ._errors import InvalidValueError
 from ._events import HardBounce, ResponseEvent, Unsubscribed
+from ._frozenmap import FrozenMap
 from ._machine import TransitionTable
 from ._messages import Message
 from ._suppression import Row, read_customer, read_email
@@ -237,7 +237,14 @@ def _check_at(at: object) -> None:
 
 
 def _freeze(items: Mapping[str, PendingItem]) -> Mapping[str, PendingItem]:
-    return MappingProxyType(dict(items))
+    # a FrozenMap: receive and complete share the items they do not change (O(sqrt n) a step)
+    return items if isinstance(items, FrozenMap) else FrozenMap(items)
+
+
+def _items(state: FeedbackState) -> FrozenMap[str, PendingItem]:
+    items = state.items
+    assert isinstance(items, FrozenMap)  # the converter made it one
+    return items
 
 
 @attrs.frozen
@@ -271,7 +278,7 @@ class FeedbackState:
                 added[item.id] = item
         if not added:
             return self
-        return attrs.evolve(self, items={**self.items, **added})
+        return attrs.evolve(self, items=_items(self).updated(added))
 
     def complete(self, item_id: str, *, by: str, at: dt.datetime) -> FeedbackState:
         """The state after a person (*by*) completed the pending item *item_id* at *at*.
@@ -285,7 +292,7 @@ class FeedbackState:
         item = self.items[item_id]
         status = ItemStatus(PENDING_ITEM.next(item.status.value, "complete"))
         done = attrs.evolve(item, status=status, done_by=by, done_at=at)
-        return attrs.evolve(self, items={**self.items, item_id: done})
+        return attrs.evolve(self, items=_items(self).updated({item_id: done}))
 
     def pending(self, at: dt.datetime) -> tuple[AgedItem, ...]:
         """Every pending item with its age at *at*, the oldest first."""
