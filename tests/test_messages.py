@@ -87,6 +87,25 @@ def test_mask_addresses_leaves_other_text() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # the path of an XML attribute (a message's field) is not an address
+        ("field steuerung/@typ: text", "field steuerung/@typ: text"),
+        ("field lieferschein/auftrag/@bezeichnung", "field lieferschein/auftrag/@bezeichnung"),
+        ("dateien/datei[2]/@sha256", "dateien/datei[2]/@sha256"),
+        ("optionen/@weiterleitungSfp", "optionen/@weiterleitungSfp"),
+        # addresses are masked, also next to such a path and when malformed
+        ("auftrag/@nummer anna@example.de", "auftrag/@nummer a***@example.de"),
+        ("anna/@example.de", "a***@example.de"),
+        ("anna/@x.de/@y", "a***@x.de/@y"),
+        ("anna.schmidt@typ", "a***@typ"),
+    ],
+)
+def test_mask_addresses_keeps_xml_attribute_paths(text: str, masked: str) -> None:
+    assert mask_addresses(text) == masked
+
+
+@pytest.mark.parametrize(
     ("code", "cls"),
     [
         ("E101", DecodingError),

@@ -109,10 +109,21 @@ CATALOGUE: Mapping[str, MessageDefinition] = MappingProxyType(
 
 # The domain part may hold further "@" so that malformed addresses are masked too.
 _ADDRESS = re.compile(r"([^\s;,<>\"'@()\[\]]{1,64})@([^\s;,<>\"'()\[\]]+)")
+# The path of an XML attribute in a message's field ("steuerung/auftrag/@aktion"): a step
+# "/@" and a plain attribute name, perhaps followed by the ":" that ends the field in a line.
+_ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*:?")
+
+
+def _masked(match: re.Match[str]) -> str:
+    local, domain = match.group(1), match.group(2)
+    if local[-1] == "/" and _ATTRIBUTE.fullmatch(domain):
+        return match.group(0)  # an attribute's path, not an address
+    return f"{local[0]}***@{domain}"
 
 
 def mask_addresses(text: str) -> str:
-    """Mask every email address in *text*: keep the first character and the domain.
+    """Mask every email address in *text*: keep the first character and the domain.  The
+    path of an XML attribute (``auftrag/@nummer``, a message's field) is not an address.
 
     >>> mask_addresses("Kunde anna.schmidt@example.de; b@x.de")
     'Kunde a***@example.de; b***@x.de'
@@ -120,8 +131,10 @@ def mask_addresses(text: str) -> str:
     '(a***@x.de)'
     >>> mask_addresses("anna.schmidt@@example.de")
     'a***@@example.de'
+    >>> mask_addresses("E106, field steuerung/auftrag/@aktion: anna/@x.de")
+    'E106, field steuerung/auftrag/@aktion: a***@x.de'
     """
-    return _ADDRESS.sub(lambda m: f"{m.group(1)[0]}***@{m.group(2)}", text)
+    return _ADDRESS.sub(_masked, text)
 
 
 def _check_code(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
