@@ -147,6 +147,13 @@ def test_summary_masks_addresses_and_limits_messages() -> None:
         assert "@example.de" not in line or "***@" in line
 
 
+def test_summary_names_xml_attribute_fields_whole() -> None:
+    # the address masking once turned "steuerung/auftrag/@aktion" into "s***@aktion"
+    status, out, _ = run("inspect", GOLDEN / "37050198_VREKU_R2026042_20261122093000_0002.xml")
+    assert status == 1
+    assert "E106, line 4, field steuerung/auftrag/@aktion: XML verletzt das Schema" in out
+
+
 _LIST = "KUNDENNUMMER;EMAIL;NACHNAME\r\n" + "".join(
     f"{4711 + i};kunde{i}@example.de;Müller\r\n" for i in range(30)
 )
@@ -392,6 +399,13 @@ def test_write_from_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
             b' "records": [{"KUNDENNUMMER": "1", "EMAIL": "anna.schmidt@example..de"}]}',
             1,
             "E201, line 2, field EMAIL",
+        ),
+        (  # a vreku control file in a VIAM view
+            (GOLDEN / "37050198_VREKU_R2026042_20261122093000_0001.xml.json")
+            .read_bytes()
+            .replace(b'"kind": "VREKU"', b'"kind": "VIAM"'),
+            1,
+            "E106, field steuerung/@typ",
         ),
     ],
 )  # fmt: skip

@@ -119,6 +119,36 @@ def test_golden_write_gives_the_canonical_file(path: Path) -> None:
         assert written == path.read_bytes()
 
 
+@pytest.mark.parametrize(
+    "path", [p for p in INPUTS if expected_view(p)["kind"]], ids=lambda p: p.name
+)
+def test_what_write_accepts_reads_back_clean(path: Path) -> None:
+    # the view of any file, errors and all: the writer refuses it, or the file it writes
+    # reads back under the view's kind without an error
+    view = expected_view(path)
+    try:
+        written = from_json_view(view)
+    except (MessageError, JsonViewError):  # a rule broken, or no header or document
+        assert has_errors(view)
+        return
+    assert not has_errors(to_json_view(written, kind=view["kind"]))
+
+
+def test_control_file_of_the_other_kind_is_refused() -> None:
+    # found by fuzzing the writer: a VIAM view holding a vreku control file was written, and
+    # the file was E106 when read as the VIAM it is named
+    view = expected_view(GOLDEN / "37050198_VREKU_R2026042_20261122093000_0001.xml")
+    view["kind"] = "VIAM"
+    with pytest.raises(MessageError, match="E106") as caught:
+        from_json_view(view)
+    assert caught.value.message.field == "steuerung/@typ"
+    view["kind"] = "VREKU"
+    assert (
+        from_json_view(view)
+        == (GOLDEN / "37050198_VREKU_R2026042_20261122093000_0001.xml").read_bytes()
+    )
+
+
 def test_non_canonical_sample_is_canonicalised() -> None:
     path = GOLDEN / "37050198_KMM_K2026001_20261122093000_0002.csv"
     written = from_json_view(expected_view(path))

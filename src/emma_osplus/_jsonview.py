@@ -531,7 +531,15 @@ class XmlKind:
             raise JsonViewError(
                 f"{view.kind} files are UTF-8", [f"$.encoding.name: {view.encoding.name!r}"]
             )
-        yield self.write_document(view.document)
+        data = self.write_document(view.document)
+        if self.check is not None:
+            # the file must pass the checks it gets when read under this kind (a VIAM view
+            # must not write a vreku control file): what was written is read back and checked
+            value = self.read(data, Mode.LENIENT).value
+            problems = list(self.check(value)) if value is not None else []
+            if problems:
+                raise error_for(*problems)
+        yield data
 
 
 # ---------------------------------------------------------------------------------------------
