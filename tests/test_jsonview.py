@@ -134,6 +134,56 @@ def test_what_write_accepts_reads_back_clean(path: Path) -> None:
     assert not has_errors(to_json_view(written, kind=view["kind"]))
 
 
+def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaf_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaf_paths(item, (*path, index))
+    else:
+        yield path
+
+
+_CLEAN_VIEWS = [p for p in INPUTS if expected_view(p)["kind"] and not has_errors(expected_view(p))]
+_ODD_VALUES = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(
+        ["", " ", "0", "-1", "=1+1", "a@b", "ä€", "\r\n", "\x00", "x" * 300, "2026-13-01",
+         "2026-11-22T09:30:00", "20261122093000", "MCAG002", "ZZ999", "vreku", "viam", "ok",
+         "abonnenten", "windows-1252", "latin-1"]
+    ),
+    st.integers(-2, 10**12),
+    st.none(),
+    st.booleans(),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_write_refuses_a_damaged_view_or_writes_a_clean_file(data: st.DataObject) -> None:
+    # golden views with up to three values replaced by odd ones: the writer refuses the view
+    # with a reason, or what it writes reads back under the view's kind without an error
+    # and writes the same bytes again (the invariant whose break fuzzing found, see below)
+    view = expected_view(data.draw(st.sampled_from(_CLEAN_VIEWS), label="file"))
+    paths = [p for p in _leaf_paths(view) if p[0] not in ("messages", "kind", "profile")]
+    for _ in range(data.draw(st.integers(0, 3))):
+        *parents, last = data.draw(st.sampled_from(paths))
+        target = view
+        for key in parents:
+            target = target[key]
+        target[last] = data.draw(_ODD_VALUES)
+    if view["kind"] in ("VREKU", "VIAM"):  # a control file under either name
+        view["kind"] = data.draw(st.sampled_from(["VREKU", "VIAM"]))
+    try:
+        written = from_json_view(view)
+    except (MessageError, JsonViewError):
+        return
+    again = to_json_view(written, kind=view["kind"])
+    assert not has_errors(again), again["messages"]
+    assert from_json_view(again) == written
+
+
 def test_control_file_of_the_other_kind_is_refused() -> None:
     # found by fuzzing the writer: a VIAM view holding a vreku control file was written, and
     # the file was E106 when read as the VIAM it is named
