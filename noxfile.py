@@ -53,8 +53,9 @@ def _ensure_sshd(session: nox.Session) -> bool:
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", "docs")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py", "docs")
+    paths = ("src", "tests", "benchmarks", "fuzz", "noxfile.py", "docs")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session(python=PYTHON)
@@ -77,3 +78,16 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks (ratios against a baseline measured in the same run)."""
     session.install("-e", ".")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz the readers or the writers with atheris: ``nox -s fuzz -- read|write [options]``
+    (default: ``read -max_total_time=600``); the corpus grows in ``.fuzz/read`` or
+    ``.fuzz/write``, a crashing input is saved in the working folder."""
+    session.install("-e", ".", "atheris")
+    which, *options = session.posargs or ["read", "-max_total_time=600"]
+    if which not in ("read", "write"):
+        session.error("give read or write")
+    max_len = "-max_len=4096" if which == "read" else "-max_len=20000"
+    session.run("python", f"fuzz/fuzz_{which}.py", f".fuzz/{which}", max_len, *options)
