@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import emma_osplus
@@ -484,3 +484,48 @@ def test_shared_address_batch_with_upper_case_and_an_international_domain() -> N
     assert _w201_first_line(rule, "max@xn--bcher-kva.example") == 3
     assert _w201_first_line(rule, "Zoe@example.de") == 4
     assert _w201_first_line(rule, "other@example.de") is None
+
+
+def _without_line_ends(text: str) -> str:
+    return text.replace("\r", "").replace("\n", "")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["KMM", "REKU", "IAM"]).flatmap(
+        lambda kind: st.tuples(st.just(kind), subscriber_list_files(kind, max_rows=6))
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from(['"', ";", "\r", "\n", "\r\n", "x", "é", "€", "\x00", ""])),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)  # fmt: skip
+def test_damaged_list_nothing_is_lost(
+    case: tuple[str, bytes], damage: list[tuple[int, str]], replace: bool
+) -> None:
+    """Insert (or overwrite with) quotes, separators, line ends and other characters at a
+    few places of a valid list: in lenient mode every character of the file but the line ends
+    comes back, in order, in the header or in the raw text of a record or rejected record."""
+    kind, data = case
+    text = data.decode("windows-1252")
+    for place, char in damage:
+        where = place % (len(text) + 1)
+        text = text[:where] + char + text[where + int(replace) :]
+    damaged = text.encode("windows-1252")
+    reader = read_subscriber_list(damaged, kind, mode=Mode.LENIENT, encoding="windows-1252")
+    items = list(reader)
+    if not any(isinstance(i, (Record, Rejected)) for i in items) and any(
+        isinstance(i, Notice) and i.message.code in ("E104", "E107") for i in items
+    ):
+        event("the header is unusable: the file is refused as a whole")
+        return
+    raws = [i.raw for i in items if isinstance(i, (Record, Rejected))]
+    joined = _without_line_ends("".join(raws))
+    whole = _without_line_ends(text)
+    assert whole.endswith(joined)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first_line = next(line for line in lines if line)
+    if '"' not in first_line:  # the header is the first line (blank lines skipped)
+        assert whole[: len(whole) - len(joined)] == first_line
