@@ -1,9 +1,14 @@
-"""Seed corpora for the fuzzers, made from the golden files in ``tests/golden/files``."""
+"""Seed corpora for the fuzzers, made from the golden files in ``tests/golden/files``, and
+the fuzzers' common start."""
 
 from __future__ import annotations
 
 import hashlib
+import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import atheris
 
 from emma_osplus import MessageError
 from emma_osplus._filenames import parse_file_name
@@ -33,3 +38,13 @@ def write_seeds(folder: Path, *, views: bool) -> int:
         (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
         count += 1
     return count
+
+
+def fuzz(one_input: Callable[[bytes], None], *, views: bool) -> None:
+    """Run *one_input* under libFuzzer with the command line's options; an empty or missing
+    corpus folder (the first argument that is not an option) is seeded first."""
+    corpus = [Path(a) for a in sys.argv[1:] if not a.startswith("-")]
+    if corpus and not (corpus[0].exists() and any(corpus[0].iterdir())):
+        write_seeds(corpus[0], views=views)
+    atheris.Setup(sys.argv, one_input)
+    atheris.Fuzz()

@@ -12,13 +12,11 @@ seeded from the golden files.
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import atheris
 
 with atheris.instrument_imports():
-    from _seeds import KINDS, write_seeds
+    from _seeds import KINDS, fuzz
 
     from emma_osplus import MessageError
     from emma_osplus._jsonview import REFERENCE_1
@@ -41,13 +39,5 @@ def one_input(data: bytes) -> None:
     assert again == written, (kind, written[:300], again[:300])
 
 
-def main() -> None:
-    corpus = [Path(a) for a in sys.argv[1:] if not a.startswith("-")]
-    if corpus and not (corpus[0].exists() and any(corpus[0].iterdir())):
-        write_seeds(corpus[0], views=False)
-    atheris.Setup(sys.argv, one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(one_input, views=False)
