@@ -53,7 +53,7 @@ def _ensure_sshd(session: nox.Session) -> bool:
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("ruff>=0.6")
-    paths = ("src", "tests", "benchmarks", "fuzz", "noxfile.py", "docs")
+    paths = ("src", "tests", "benchmarks", "fuzz", "conftest.py", "noxfile.py", "docs")
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
 
@@ -62,7 +62,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package and the tests."""
     session.install("-e", ".[typecheck]")
-    session.run("mypy", "--strict", "src", "tests")
+    session.run("mypy", "--strict", "src", "tests", "conftest.py")
 
 
 @nox.session(python=PYTHON)

@@ -452,3 +452,29 @@ def test_output_closed_early_ends_quietly(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert "Broken pipe" not in err
     assert status == 141
+
+
+def test_doctests_collected_first_share_the_package_modules() -> None:
+    """Naming a module for its doctests before these tests, in one pytest run, used to load
+    ``_messages`` twice (pytest's importlib mode), so the summary listed none of the messages;
+    the project's root ``conftest.py`` imports the package before collection."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(root / "src" / "emma_osplus" / "_messages.py"),
+        str(Path(__file__)),  # the whole file: a test id ("file::test") hides the fault
+        "-k",
+        "_messages or test_summary_masks_addresses_and_limits_messages",
+    ]
+    done = subprocess.run(
+        command, check=False, cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "3 passed" in done.stdout
