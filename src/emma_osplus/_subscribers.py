@@ -248,9 +248,10 @@ class _SharedAddresses:
         letters = joined.encode("ascii", "ignore")
         keys = emails if letters.lower() == letters else list(map(str.lower, emails))
         if not ascii_only:  # internationalised domains: those addresses' own keys
-            keys = list(keys)
-            for i in itertools.compress(range(len(keys)), map(_not_ascii, emails)):
-                keys[i] = _address_key(emails[i])
+            own = keys if isinstance(keys, list) and keys is not emails else list(keys)
+            for i in itertools.compress(range(len(own)), map(_not_ascii, emails)):
+                own[i] = _address_key(emails[i])
+            keys = own
         return self._first.claim_all(keys, lines)
 
 
