@@ -266,6 +266,7 @@ def test_reading_goes_on_after_broken_quoting() -> None:
         (b"\r\n\r\n", "E104", "no header"),
         (b"DATUM;KURZ\r\n", "E107", "required column missing: ID"),
         (b"ID;KURZ;id\r\n", "E104", "column named twice: ID"),
+        (b"ID;KURZ;;\r\n", "E104", "column named twice: ''"),  # two empty names
         (b'ID;"a"b\r\n', "E104", "header"),
     ],
 )

@@ -255,7 +255,10 @@ class CsvLayout:
         twice = [n for n in canonical if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
         if twice:
             return Message(
-                "E104", line=line, raw=raw, detail=f"column named twice: {', '.join(twice)}"
+                "E104",
+                line=line,
+                raw=raw,
+                detail=f"column named twice: {', '.join(n if n.strip() else repr(n) for n in twice)}",
             )
         wanted = self.columns if self.require_all else [c for c in self.columns if c.required]
         missing = [c.name for c in wanted if c.name not in seen]
