@@ -151,7 +151,7 @@ def test_summary_names_xml_attribute_fields_whole() -> None:
     # the address masking once turned "steuerung/auftrag/@aktion" into "s***@aktion"
     status, out, _ = run("inspect", GOLDEN / "37050198_VREKU_R2026042_20261122093000_0002.xml")
     assert status == 1
-    assert "E106, line 4, field steuerung/auftrag/@aktion: XML verletzt das Schema" in out
+    assert "E207, line 4, field steuerung/auftrag/@aktion: Wert nicht in der Codetabelle" in out
 
 
 _LIST = "KUNDENNUMMER;EMAIL;NACHNAME\r\n" + "".join(

@@ -16,6 +16,7 @@ from emma_osplus import (
     Mode,
     OccasionCode,
     ProcessError,
+    RecordError,
     SchemaError,
 )
 from emma_osplus._control import (
@@ -159,12 +160,16 @@ def test_schema_violations_have_lines() -> None:
     data = data.replace(b'rhythmus="monatlich"', b'rhythmus="jaehrlich"')
     result = read_control(data, mode=Mode.LENIENT)
     assert [(m.code, m.line, m.field) for m in result.messages] == [
-        ("E106", 4, "steuerung/auftrag/@rhythmus"),
-        ("E106", 7, "steuerung/erstellt"),
+        ("E207", 4, "steuerung/auftrag/@rhythmus"),  # a code table
+        ("E205", 7, "steuerung/erstellt"),  # a time
     ]
     assert result.document is None
-    with pytest.raises(SchemaError):
+    with pytest.raises(RecordError):
         read_control(data)
+    result = read_control(data.replace(b' rhythmus="jaehrlich"', b""), mode=Mode.LENIENT)
+    assert (result.messages[0].code, result.messages[0].field) == ("E106", "steuerung/auftrag")
+    with pytest.raises(SchemaError):
+        read_control(data.replace(b' rhythmus="jaehrlich"', b""))
 
 
 def test_the_kind_readers_do_not_mix() -> None:
@@ -184,3 +189,24 @@ def test_from_document_checks_the_rules() -> None:
     with pytest.raises(SchemaError) as schema_info:
         control_from_document(document)
     assert schema_info.value.message.field == "steuerung/erstellt"
+
+
+@pytest.mark.parametrize(
+    ("name", "attribute", "old", "new"),
+    [
+        ("typ", "typ", "vreku", "vkmm"),
+        ("aktion", "aktion", "neu", "neuanlage"),
+        ("rhythmus", "rhythmus", "monatlich", "jaehrlich"),
+        ("gueltig_ab", "gueltigAb", "2026-12-01", "01.12.2026"),
+        ("blz", "blz", "37050198", "07050198"),
+        ("nummer", "nummer", "R2026042", "r2026042"),
+    ],
+)
+def test_reading_and_building_give_one_code(name: str, attribute: str, old: str, new: str) -> None:
+    """A wrong value has the same code whether a file is read or a ``ControlFile`` built."""
+    with pytest.raises(InvalidValueError) as built:
+        make(**{name: new})
+    data = _replace(f'{attribute}="{old}"'.encode(), f'{attribute}="{new}"'.encode())
+    [read] = read_control(data, mode=Mode.LENIENT).messages
+    assert read.code == built.value.code
+    assert str(read.field).endswith(f"@{attribute}")

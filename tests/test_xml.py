@@ -38,6 +38,7 @@ from emma_osplus._quit import read_acknowledgement, write_acknowledgement
 from emma_osplus._xml import (
     ElementSpec,
     XmlLayout,
+    _value_codes,
     check_file_name,
     format_timestamp,
     load_document,
@@ -47,6 +48,7 @@ from emma_osplus._xml import (
     parse_xml,
     read_document,
     validate,
+    value_codes,
     write_document,
 )
 from emma_osplus.testing._xml import xml_texts
@@ -240,18 +242,80 @@ def test_validate_collects_every_violation_with_its_line() -> None:
     root = parse_xml(_BAD_QUIT)
     messages = validate(root, "quittung", mode=Mode.LENIENT, source=_BAD_QUIT)
     assert [(m.code, m.line, m.field) for m in messages] == [
-        ("E106", 4, "quittung/bezug/@sha256"),
-        ("E106", 6, "quittung/meldung/@zeile"),
+        ("E209", 4, "quittung/bezug/@sha256"),
+        ("E209", 6, "quittung/meldung/@zeile"),
     ]
     assert messages[0].raw == '  <bezug datei="x.csv" sha256="abc"/>'
     assert "pattern" in (messages[0].detail or "")
 
 
 def test_validate_strict_raises_the_first_with_all() -> None:
-    with pytest.raises(SchemaError) as info:
+    with pytest.raises(RecordError) as info:
         validate(parse_xml(_BAD_QUIT), "quittung")
     assert info.value.message.line == 4
     assert len(info.value.messages) == 2
+    missing = _BAD_QUIT.replace(b' sha256="abc"', b"")
+    with pytest.raises(SchemaError) as schema_error:
+        validate(parse_xml(missing), "quittung")
+    assert schema_error.value.message.field == "quittung/bezug"
+
+
+_SPEC_CONTROL = (GOLDEN / "control_spec_vreku.xml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "field"),
+    [
+        # a wrong value: the code of its rule, as the writer gives it
+        (b'aktion="neu"', b'aktion="neuanlage"', "E207", "steuerung/auftrag/@aktion"),
+        (b'typ="vreku"', b'typ="vkmm"', "E207", "steuerung/@typ"),
+        (b' version="1"', b' version="2"', "E207", "steuerung/@version"),
+        (
+            b'gueltigAb="2026-12-01"',
+            b'gueltigAb="2026-02-30"',
+            "E205",
+            "steuerung/auftrag/@gueltigAb",
+        ),
+        (b"09:30:00+01:00<", b"09:30:00<", "E205", "steuerung/erstellt"),
+        (b'blz="37050198"', b'blz="07050198"', "E209", "steuerung/institut/@blz"),
+        (b'nummer="R2026042"', b'nummer=""', "E208", "steuerung/auftrag/@nummer"),
+        # a missing or unexpected attribute or element: the schema
+        (b' rhythmus="monatlich"', b"", "E106", "steuerung/auftrag"),
+        (
+            b'<institut blz="37050198"/>',
+            b'<institut blz="37050198" x="1"/>',
+            "E106",
+            "steuerung/institut/@x",
+        ),
+    ],
+)
+def test_a_wrong_value_has_the_code_of_its_rule(
+    old: bytes, new: bytes, code: str, field: str
+) -> None:
+    assert old in _SPEC_CONTROL
+    data = _SPEC_CONTROL.replace(old, new, 1)
+    [message] = validate(parse_xml(data), "steuerung", mode=Mode.LENIENT, source=data)
+    assert (message.code, message.field) == (code, field)
+
+
+def test_value_codes_follow_the_schema() -> None:
+    codes = _value_codes("lieferschein")
+    assert codes[("auftrag", "art")] == "E207"  # an enumeration
+    assert codes[("auftrag", "erstellt")] == "E205"  # a restriction of xs:dateTime
+    assert codes[("datei", "name")] == "E108"  # named by the type's xs:appinfo
+    assert codes[("datei", "bytes")] == "E209"  # xs:nonNegativeInteger
+    assert _value_codes("steuerung")[("erstellt", None)] == "E205"  # an element's text
+    ambiguous = parse_xml(
+        b"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="a"><xs:complexType><xs:sequence>
+    <xs:element name="b"><xs:complexType><xs:attribute name="v" type="xs:date"/></xs:complexType></xs:element>
+    <xs:element name="c"><xs:complexType><xs:sequence>
+      <xs:element name="b"><xs:complexType><xs:attribute name="v" type="xs:int"/></xs:complexType></xs:element>
+    </xs:sequence></xs:complexType></xs:element>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"""
+    )
+    assert ("b", "v") not in value_codes(ambiguous)  # two rules for one name: E106
 
 
 def test_validate_valid_tree_gives_nothing() -> None:

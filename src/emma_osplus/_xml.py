@@ -12,7 +12,10 @@ Reading is four steps, each with its own message code:
    default size limits) parse the bytes; a document that is not well-formed is **E105** with
    its line.
 2. :func:`validate` checks the tree against the kind's XSD shipped in the package
-   (``emma_osplus/schemas/*.xsd``); every violation is an **E106** message with its line.
+   (``emma_osplus/schemas/*.xsd``): a missing, unexpected or repeated element or attribute
+   is an **E106** message with its line; a wrong value has the code of its field's rule, read
+   off the schema (**E207** code table, **E205** date or time, **E209** pattern or number,
+   **E208** empty, or the code the type's ``xs:appinfo`` names), as the writers give it.
 3. :func:`read_document` turns the valid tree into the *document* of the JSON view: an
    element is a dict of its attributes, its child elements (a list where the schema allows
    several) and ``"#text"`` for its text.  Which attributes and children an element has, and
@@ -93,6 +96,7 @@ __all__ = [
     "parse_xml",
     "read_document",
     "validate",
+    "value_codes",
     "write_document",
 ]
 
@@ -249,6 +253,139 @@ def load_schema(name: str) -> etree.XMLSchema:
 
 _SCHEMA_SUBJECT = re.compile(r"\AElement '[^']*'(?:, attribute '([^']*)')?: ")
 
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+#: libxml2's kinds of schema error that mean "this value is wrong" (not "this element or
+#: attribute is missing, unexpected or repeated"): facets, datatypes, fixed values.
+_VALUE_ERRORS = frozenset(
+    {
+        "SCHEMAV_CVC_ENUMERATION_VALID",
+        "SCHEMAV_CVC_PATTERN_VALID",
+        "SCHEMAV_CVC_DATATYPE_VALID_1_2_1",
+        "SCHEMAV_CVC_DATATYPE_VALID_1_2_2",
+        "SCHEMAV_CVC_DATATYPE_VALID_1_2_3",
+        "SCHEMAV_CVC_LENGTH_VALID",
+        "SCHEMAV_CVC_MINLENGTH_VALID",
+        "SCHEMAV_CVC_MAXLENGTH_VALID",
+        "SCHEMAV_CVC_MININCLUSIVE_VALID",
+        "SCHEMAV_CVC_MAXINCLUSIVE_VALID",
+        "SCHEMAV_CVC_MINEXCLUSIVE_VALID",
+        "SCHEMAV_CVC_MAXEXCLUSIVE_VALID",
+        "SCHEMAV_CVC_TOTALDIGITS_VALID",
+        "SCHEMAV_CVC_FRACTIONDIGITS_VALID",
+        "SCHEMAV_CVC_AU",
+        "SCHEMAV_CVC_ELT_5_2_2_1",
+        "SCHEMAV_CVC_ELT_5_2_2_2_1",
+        "SCHEMAV_CVC_ELT_5_2_2_2_2",
+        "SCHEMAV_CVC_SIMPLE_TYPE",
+    }
+)
+_CODE_TEXT = re.compile(r"\s*([EW][0-9]{3})\s*")
+
+
+def _type_code(schema: etree._Element, qname: str | None, fixed: bool) -> str:
+    """The message code of a wrong value of the simple type *qname* in *schema*: the code its
+    ``xs:appinfo`` names, else E207 for a code table (enumeration or fixed value), E205 for a
+    date or time, E209 for any other rule (pattern, number, boolean, length)."""
+    if fixed:
+        return "E207"
+    seen: set[str] = set()
+    while qname is not None and qname not in seen:
+        seen.add(qname)
+        local = qname.rpartition(":")[2]
+        if qname.startswith("xs:"):
+            return "E205" if local in ("date", "dateTime", "time") else "E209"
+        found = schema.find(f"{_XS}simpleType[@name='{local}']")
+        if found is None:
+            break
+        code = _own_code(found)
+        if code is not None:
+            return code
+        restriction = found.find(f"{_XS}restriction")
+        qname = None if restriction is None else restriction.get("base")
+    return "E209"
+
+
+def _own_code(simple_type: etree._Element) -> str | None:
+    """The code a simple type names in its ``xs:appinfo``, E207 for an enumeration, or
+    ``None`` (then its base type decides)."""
+    info = simple_type.findtext(f"{_XS}annotation/{_XS}appinfo")
+    named = _CODE_TEXT.fullmatch(info) if info is not None else None
+    if named is not None:
+        return named.group(1)
+    restriction = simple_type.find(f"{_XS}restriction")
+    if restriction is not None and restriction.find(f"{_XS}enumeration") is not None:
+        return "E207"
+    return None
+
+
+def _simple_code(schema: etree._Element, simple_type: etree._Element) -> str:
+    """:func:`_type_code` of an anonymous simple type."""
+    code = _own_code(simple_type)
+    if code is not None:
+        return code
+    restriction = simple_type.find(f"{_XS}restriction")
+    return _type_code(schema, None if restriction is None else restriction.get("base"), False)
+
+
+@functools.cache
+def _value_codes(name: str) -> Mapping[tuple[str, str | None], str]:
+    """:func:`value_codes` of the packaged schema *name* (cached)."""
+    data = (resources.files("emma_osplus") / "schemas" / f"{name}.xsd").read_bytes()
+    return value_codes(parse_xml(data))
+
+
+def value_codes(schema: etree._Element) -> Mapping[tuple[str, str | None], str]:
+    """The message code of a wrong value, by the local names of element and attribute
+    (attribute ``None``: the element's text), read off the XSD document *schema*: the code
+    the value's simple type names in its ``xs:appinfo``, else E207 for a code table
+    (enumeration or fixed value), E205 for a date or time, E209 for any other rule.  A pair
+    whose code differs between two places of the schema is left out (its wrong values stay
+    E106).
+
+    >>> xsd = parse_xml(b'''<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+    ...   <xs:element name="order"><xs:complexType>
+    ...     <xs:attribute name="kind"><xs:simpleType><xs:restriction base="xs:string">
+    ...       <xs:enumeration value="KMM"/></xs:restriction></xs:simpleType></xs:attribute>
+    ...     <xs:attribute name="day" type="xs:date"/>
+    ...     <xs:attribute name="count" type="xs:positiveInteger"/>
+    ...   </xs:complexType></xs:element>
+    ... </xs:schema>''')
+    >>> sorted(value_codes(xsd).items())
+    [(('order', 'count'), 'E209'), (('order', 'day'), 'E205'), (('order', 'kind'), 'E207')]
+    """
+    named_types = {t.get("name"): t for t in schema.iterfind(f"{_XS}complexType")}
+    codes: dict[tuple[str, str | None], str] = {}
+    ambiguous: set[tuple[str, str | None]] = set()
+
+    def note(key: tuple[str, str | None], code: str) -> None:
+        if codes.setdefault(key, code) != code:
+            ambiguous.add(key)
+
+    for element in schema.iter(f"{_XS}element"):
+        element_name = element.get("name")
+        if element_name is None:
+            continue
+        type_name = element.get("type")
+        body = element.find(f"{_XS}complexType")
+        if body is None and type_name is not None:
+            body = named_types.get(type_name.rpartition(":")[2])
+            if body is None:  # a simple type: the element's text
+                note((element_name, None), _type_code(schema, type_name, False))
+                continue
+        if body is None:
+            continue
+        for attribute in body.iter(f"{_XS}attribute"):
+            attribute_name = attribute.get("name")
+            if attribute_name is not None:
+                fixed = attribute.get("fixed") is not None
+                inline = attribute.find(f"{_XS}simpleType")
+                if inline is not None and not fixed:
+                    code = _simple_code(schema, inline)
+                else:
+                    code = _type_code(schema, attribute.get("type"), fixed)
+                note((element_name, attribute_name), code)
+    return {key: code for key, code in codes.items() if key not in ambiguous}
+
 
 def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
@@ -271,9 +408,12 @@ def validate(
     mode: Mode = Mode.STRICT,
     source: bytes | None = None,
 ) -> tuple[Message, ...]:
-    """Validate *root* against the packaged schema *schema_name*: one E106 message per
-    violation (line, field as ``element/path/@attribute``, libxml2's explanation as detail,
-    the source line as raw when *source* is given).
+    """Validate *root* against the packaged schema *schema_name*: one message per violation
+    (line, field as ``element/path/@attribute``, libxml2's explanation as detail, the source
+    line as raw when *source* is given).  A wrong value has the code of its field's rule
+    (:func:`value_codes`: E207 code table or fixed value, E205 date or time, E208 empty,
+    E209 other rules, E108 file names); a missing, unexpected or repeated element or
+    attribute is E106.
 
     Strict mode raises :class:`~emma_osplus.SchemaError` carrying every message (the first
     as ``.message``); lenient mode returns them (empty when the tree is valid).
@@ -281,18 +421,21 @@ def validate(
     >>> root = parse_xml(b'<quittung xmlns="urn:emma-osplus:quittung:1" version="2"/>')
     >>> for m in validate(root, "quittung", mode=Mode.LENIENT):
     ...     print(m.describe())
-    E106, line 1, field quittung/@version: XML verletzt das Schema (The value '2' does not match the fixed value constraint '1'.)
+    E207, line 1, field quittung/@version: Wert nicht in der Codetabelle des Feldes (The value '2' does not match the fixed value constraint '1'.)
     E106, line 1, field quittung: XML verletzt das Schema (Missing child element(s). Expected is ( {urn:emma-osplus:quittung:1}institut ).)
     """
     schema = load_schema(schema_name)
     if schema.validate(root):
         return ()
     tree = root.getroottree()
+    value_codes = _value_codes(schema_name)
     messages: list[Message] = []
     for error in cast("Iterable[Any]", schema.error_log):
         text = str(error.message)
+        code = "E106"
         field: str | None = None
         subject = _SCHEMA_SUBJECT.match(text)
+        attribute = subject.group(1) if subject else None
         if subject:
             text = text[subject.end() :]
         if error.path:
@@ -301,12 +444,18 @@ def validate(
             except etree.XPathError:  # pragma: no cover - libxml2 gives plain paths
                 found = []
             if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-                field = _element_path(found[0])
-                if subject and subject.group(1):
-                    field += f"/@{subject.group(1)}"
+                element = found[0]
+                field = _element_path(element)
+                if attribute:
+                    field += f"/@{attribute}"
+                if error.type_name in _VALUE_ERRORS:
+                    code = value_codes.get((_local(element.tag), attribute), "E106")
+                    value = element.get(attribute) if attribute else element.text
+                    if code == "E209" and not (value or "").strip():
+                        code = "E208"  # an empty value where one is required
         line = error.line if error.line > 0 else None
         raw = _source_line(source, line) if source is not None else None
-        messages.append(Message("E106", line=line, field=field, raw=raw, detail=text))
+        messages.append(Message(code, line=line, field=field, raw=raw, detail=text))
     if not messages:  # pragma: no cover - libxml2 always logs why
         messages.append(Message("E106", detail="invalid"))
     if mode is Mode.STRICT:
