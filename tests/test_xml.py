@@ -594,3 +594,15 @@ def test_golden_specification_examples_are_there() -> None:
     assert {"manifest_spec_example", "control_spec_example", "quit_spec_example"} <= set(CASES)
     occasions = OccasionCode  # any syntactically valid code
     assert read_manifest((GOLDEN / "manifest_spec_reku.xml").read_bytes(), occasions=occasions).ok
+
+
+@pytest.mark.parametrize("name", [b"", b"x" * 256])
+def test_a_bad_file_name_in_a_unique_key_is_one_message(name: bytes) -> None:
+    """libxml2 follows a wrong value of the unique ``datei/@name`` with a warning about the
+    key; the wrong value is the one problem reported."""
+    data = (GOLDEN / "manifest_spec_kmm.xml").read_bytes()
+    old = b'name="berater_0042.jpg"'
+    assert old in data
+    data = data.replace(old, b'name="' + name + b'"')
+    messages = validate(parse_xml(data), "lieferschein", mode=Mode.LENIENT, source=data)
+    assert [(m.code, m.field) for m in messages] == [("E108", "lieferschein/dateien/datei/@name")]
