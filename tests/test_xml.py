@@ -316,6 +316,16 @@ def test_value_codes_follow_the_schema() -> None:
 </xs:schema>"""
     )
     assert ("b", "v") not in value_codes(ambiguous)  # two rules for one name: E106
+    other_prefix = parse_xml(
+        b"""<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xs="urn:not-xsd">
+  <xsd:simpleType name="Day"><xsd:restriction base="xsd:date"/></xsd:simpleType>
+  <xsd:element name="a"><xsd:complexType>
+    <xsd:attribute name="day" type="Day"/>
+    <xsd:attribute name="n" type="xsd:int"/>
+  </xsd:complexType></xsd:element>
+</xsd:schema>"""
+    )
+    assert value_codes(other_prefix) == {("a", "day"): "E205", ("a", "n"): "E209"}
 
 
 def test_validate_valid_tree_gives_nothing() -> None:

@@ -284,17 +284,16 @@ _NO_KEY = "Warning: No precomputed value available"
 _CODE_TEXT = re.compile(r"\s*([EW][0-9]{3})\s*")
 
 
-def _type_code(schema: etree._Element, qname: str | None, fixed: bool) -> str:
-    """The message code of a wrong value of the simple type *qname* in *schema*: the code its
-    ``xs:appinfo`` names, else E207 for a code table (enumeration or fixed value), E205 for a
-    date or time, E209 for any other rule (pattern, number, boolean, length)."""
-    if fixed:
-        return "E207"
+def _type_code(schema: etree._Element, holder: etree._Element, attribute: str) -> str:
+    """The message code of a wrong value of the simple type that *holder* names in its
+    *attribute* (``type`` or ``base``) in *schema*: the code the type's ``xs:appinfo``
+    names, else E207 for a code table (enumeration), E205 for a date or time, E209 for any
+    other rule (pattern, number, boolean, length)."""
     seen: set[str] = set()
-    while qname is not None and qname not in seen:
+    while (qname := holder.get(attribute)) is not None and qname not in seen:
         seen.add(qname)
-        local = qname.rpartition(":")[2]
-        if qname.startswith("xs:"):
+        prefix, _, local = qname.rpartition(":")
+        if holder.nsmap.get(prefix or None) == _XS[1:-1]:  # a built-in type
             return "E205" if local in ("date", "dateTime", "time") else "E209"
         found = schema.find(f"{_XS}simpleType[@name='{local}']")
         if found is None:
@@ -303,7 +302,9 @@ def _type_code(schema: etree._Element, qname: str | None, fixed: bool) -> str:
         if code is not None:
             return code
         restriction = found.find(f"{_XS}restriction")
-        qname = None if restriction is None else restriction.get("base")
+        if restriction is None:
+            break
+        holder, attribute = restriction, "base"
     return "E209"
 
 
@@ -326,7 +327,7 @@ def _simple_code(schema: etree._Element, simple_type: etree._Element) -> str:
     if code is not None:
         return code
     restriction = simple_type.find(f"{_XS}restriction")
-    return _type_code(schema, None if restriction is None else restriction.get("base"), False)
+    return "E209" if restriction is None else _type_code(schema, restriction, "base")
 
 
 @functools.cache
@@ -372,19 +373,20 @@ def value_codes(schema: etree._Element) -> Mapping[tuple[str, str | None], str]:
         if body is None and type_name is not None:
             body = named_types.get(type_name.rpartition(":")[2])
             if body is None:  # a simple type: the element's text
-                note((element_name, None), _type_code(schema, type_name, False))
+                note((element_name, None), _type_code(schema, element, "type"))
                 continue
         if body is None:
             continue
         for attribute in body.iter(f"{_XS}attribute"):
             attribute_name = attribute.get("name")
             if attribute_name is not None:
-                fixed = attribute.get("fixed") is not None
                 inline = attribute.find(f"{_XS}simpleType")
-                if inline is not None and not fixed:
+                if attribute.get("fixed") is not None:
+                    code = "E207"  # one allowed value: a code table of one
+                elif inline is not None:
                     code = _simple_code(schema, inline)
                 else:
-                    code = _type_code(schema, attribute.get("type"), fixed)
+                    code = _type_code(schema, attribute, "type")
                 note((element_name, attribute_name), code)
     return {key: code for key, code in codes.items() if key not in ambiguous}
 
@@ -417,8 +419,9 @@ def validate(
     E209 other rules, E108 file names); a missing, unexpected or repeated element or
     attribute is E106.
 
-    Strict mode raises :class:`~emma_osplus.SchemaError` carrying every message (the first
-    as ``.message``); lenient mode returns them (empty when the tree is valid).
+    Strict mode raises the exception of the first message's code (E106:
+    :class:`~emma_osplus.SchemaError`, E2xx: :class:`~emma_osplus.RecordError`) carrying every
+    message; lenient mode returns them (empty when the tree is valid).
 
     >>> root = parse_xml(b'<quittung xmlns="urn:emma-osplus:quittung:1" version="2"/>')
     >>> for m in validate(root, "quittung", mode=Mode.LENIENT):
@@ -430,7 +433,7 @@ def validate(
     if schema.validate(root):
         return ()
     tree = root.getroottree()
-    value_codes = _value_codes(schema_name)
+    codes = _value_codes(schema_name)
     messages: list[Message] = []
     for error in cast("Iterable[Any]", schema.error_log):
         text = str(error.message)
@@ -451,7 +454,7 @@ def validate(
                 if attribute:
                     field += f"/@{attribute}"
                 if error.type_name in _VALUE_ERRORS:
-                    code = value_codes.get((_local(element.tag), attribute), "E106")
+                    code = codes.get((_local(element.tag), attribute), "E106")
                     value = element.get(attribute) if attribute else element.text
                     if code == "E209" and not (value or "").strip():
                         code = "E208"  # an empty value where one is required
