@@ -34,7 +34,7 @@ from emma_osplus._processor import (
     counter_ids,
 )
 from emma_osplus._quit import read_acknowledgement
-from emma_osplus._resp import RespHeader, read_resp
+from emma_osplus._resp import RespHeader, read_resp, write_resp
 from emma_osplus._responses import DEFAULT_SOFT_BOUNCE_POLICY, SoftBouncePolicy
 from emma_osplus._types import Blz, CustomerNumber, EventId, MailingId, OrderNumber
 
@@ -544,6 +544,31 @@ def test_unsubscribe_in_resp_and_cons_is_one_item(world: World) -> None:
     world.emma.record_responses([event(Unsubscribed, 2, 1, source="LINK")])
     world.osplus.run_once()
     assert len(world.osplus.feedback(BLZ).items) == 1
+
+
+def test_events_seen_before_have_one_effect_and_bad_details_are_counted(world: World) -> None:
+    """A RESP file that repeats events of an earlier one (EMMA resending after a crash, under
+    the next sequence number) changes nothing for them; a detail the reader rejects is
+    counted, acknowledged and applied to nobody."""
+    world.emma.record_responses([event(Sent, 1, 1), event(Unsubscribed, 2, 1, source="LINK")])
+    first = world.osplus.run_once()
+    assert "1 feedback item" in first.by_outcome("processed")[0].detail
+    before = len(world.osplus.feedback(BLZ).items)
+    again = [event(Sent, 1, 1), event(Unsubscribed, 2, 1, source="LINK"), event(Opened, 3, 1)]
+    data = write_resp(BLZ, T0, 2, [e.to_values() for e in again])
+    lines = data.split(b"\r\n")
+    damaged = lines[3][:31] + b"XXX " + lines[3][35:]  # the opening's AUFTRAGSART
+    data = b"\r\n".join([*lines[:3], damaged, *lines[4:]])
+    name = f"{BLZ}_RESP_0_20261122100000_0002.txt"
+    world.osplus_side.deliver(name, data)
+    [done] = world.osplus.run_once().by_outcome("processed")
+    assert done.name == name
+    assert "RESP 2: 3 responses (none new), 2 known, 1 rejected; 0 feedback items" in done.detail
+    assert [(m.code, m.line) for m in done.messages] == [("E207", 4)]
+    assert len(world.osplus.feedback(BLZ).items) == before  # the unsubscribe counted once
+    acks = [quit_of(d) for d in world.osplus_outbox("QUIT").values()]
+    [ack] = [a for a in acks if a.datei == name]
+    assert (ack.status, ack.saetze, ack.abgelehnt) == ("teilweise", 3, 1)
 
 
 # -- crash recovery and failures ----------------------------------------------------------------
