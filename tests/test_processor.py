@@ -571,6 +571,43 @@ def test_events_seen_before_have_one_effect_and_bad_details_are_counted(world: W
     assert (ack.status, ack.saetze, ack.abgelehnt) == ("teilweise", 3, 1)
 
 
+def test_consent_changes_entered_at_emma_reach_osplus() -> None:
+    """``record_consent``: an objection from EMMA's preference centre reaches OSPlus as CONS and
+    holds the customer back; a later consent without evidence does not lift it, one with
+    evidence does, on both sides."""
+    world = make_world(settings=InstituteSettings(auto_unsubscribe=True))
+
+    def change(kind: str, days: int, evidence: str) -> ConsentEvent:
+        at = T0 + dt.timedelta(days=days)
+        return ConsentEvent(1, "kunde1@example.de", kind, at, "WEBFORMULAR", evidence)
+
+    objection = change("WIDERSPRUCH", 0, "Widerspruch im Profil")
+    recorded = world.emma.record_consent(BLZ, [objection])
+    assert (len(recorded.files), recorded.consent_changes) == (1, 1)
+    assert world.emma.record_consent(BLZ, [objection]).files == ()  # known: no second file
+    [done] = world.osplus.run_once().by_outcome("processed")
+    assert done.detail.startswith("CONS: 1 row, 1 new")
+    assert [e.kind.value for e in world.osplus.consent_history(BLZ, 1)] == ["WIDERSPRUCH"]
+
+    def held(number: str) -> list[str]:
+        world.clock.advance(days=1)
+        result = world.osplus.deliver(kmm(number, f"Aktion_{number}"), rows(1, 2))
+        [delivered] = [f for f in world.emma.run_once().files if f.kind == "LIEF"]
+        assert "0 withheld" in delivered.detail  # what OSPlus lets through, EMMA mails too
+        return [str(h.customer) for h in result.held_back]
+
+    assert held("K1") == ["0000000001"]
+    world.emma.record_consent(BLZ, [change("EINWILLIGUNG", 2, "")])  # no evidence
+    world.osplus.run_once()
+    assert held("K2") == ["0000000001"]
+    world.emma.record_consent(BLZ, [change("EINWILLIGUNG", 3, "Einwilligung schriftlich")])
+    world.osplus.run_once()
+    assert held("K3") == []
+    kinds = ["WIDERSPRUCH", "EINWILLIGUNG", "EINWILLIGUNG"]
+    assert [e.kind.value for e in world.osplus.consent_history(BLZ, 1)] == kinds
+    assert [e.kind.value for e in world.emma.consent_history(BLZ, 1)] == kinds
+
+
 # -- crash recovery and failures ----------------------------------------------------------------
 
 
