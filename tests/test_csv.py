@@ -366,6 +366,17 @@ def test_writer_refuses_a_header_without_required_columns() -> None:
         write_csv(LAYOUT, ["ID", "Straße €"], [], encoding="iso-8859-1")
 
 
+def test_writer_takes_only_text_in_free_text_columns() -> None:
+    """A personalisation column holds text: ``None`` is an empty field; anything else is
+    refused with record, line and field, not turned into text by guesswork."""
+    data = write_csv(LAYOUT, ["ID", "Filiale"], [{"ID": "1", "Filiale": None}, ["2", "Nord"]])
+    assert data == b"ID;Filiale\r\n1;\r\n2;Nord\r\n"
+    with pytest.raises(
+        TypeError, match=r"record 2 \(line 3\), field Filiale: expected text, got int"
+    ):
+        write_csv(LAYOUT, ["ID", "Filiale"], [["1", "Nord"], {"ID": "2", "Filiale": 5}])
+
+
 def test_writer_formats_typed_values() -> None:
     import datetime as dt
 
