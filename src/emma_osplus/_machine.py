@@ -101,7 +101,8 @@ class TransitionTable:
         for state, _event in self.transitions:
             if state in self.final:
                 raise ValueError(f"{self.name}: final state {state!r} has an outgoing transition")
-        if self.initial not in self.states:
+        named = {state for state, _event in self.transitions} | set(self.transitions.values())
+        if self.initial not in named | self.final:
             raise ValueError(f"{self.name}: initial state {self.initial!r} is not in the table")
 
     @property
