@@ -298,3 +298,16 @@ def test_message_text_is_escaped_in_parsed_file() -> None:
     page = parsed._repr_html_()
     assert no_live_markup(page)
     assert page.count("&lt;script&gt;") == 2
+
+
+def test_parsed_file_masks_addresses_but_not_fields() -> None:
+    """The messages table masks the message and the raw record; the field is a column name
+    or an element path, which the masking once took for an address (``l***@name``)."""
+    messages = [
+        Message("E108", line=8, field="lieferschein/dateien/datei/@name", raw="anna/@localhost"),
+        Message("E201", line=2, field="EMAIL", raw="1;anna/@localhost", detail="anna/@localhost"),
+    ]
+    page = ParsedFile("LIEF", messages=messages, errors=2)._repr_html_()
+    assert "lieferschein/dateien/datei/@name" in page
+    assert "anna/" not in page
+    assert page.count("a***@localhost") == 3

@@ -89,16 +89,21 @@ def test_mask_addresses_leaves_other_text() -> None:
 @pytest.mark.parametrize(
     ("text", "masked"),
     [
-        # the path of an XML attribute (a message's field) is not an address
+        # the path of an XML attribute, a message's field as describe() writes it, is not
+        # an address
         ("field steuerung/@typ: text", "field steuerung/@typ: text"),
         ("field lieferschein/auftrag/@bezeichnung", "field lieferschein/auftrag/@bezeichnung"),
-        ("dateien/datei[2]/@sha256", "dateien/datei[2]/@sha256"),
-        ("optionen/@weiterleitungSfp", "optionen/@weiterleitungSfp"),
+        ("E106, field dateien/datei[2]/@sha256: x", "E106, field dateien/datei[2]/@sha256: x"),
+        ("field optionen/@weiterleitungSfp", "field optionen/@weiterleitungSfp"),
         # addresses are masked, also next to such a path and when malformed
-        ("auftrag/@nummer anna@example.de", "auftrag/@nummer a***@example.de"),
+        ("field auftrag/@nummer anna@example.de", "field auftrag/@nummer a***@example.de"),
         ("anna/@example.de", "a***@example.de"),
         ("anna/@x.de/@y", "a***@x.de/@y"),
         ("anna.schmidt@typ", "a***@typ"),
+        # one that looks like a path but stands where no field is named
+        ("1;anna/@localhost", "1;a***@localhost"),
+        ("field EMAIL: anna/@localhost", "field EMAIL: a***@localhost"),
+        ("optionen/@weiterleitungSfp", "o***@weiterleitungSfp"),
     ],
 )
 def test_mask_addresses_keeps_xml_attribute_paths(text: str, masked: str) -> None:

@@ -397,18 +397,18 @@ class ParsedFile:
             )
             out.append(html_table(columns, cells, caption))
         if self.messages:
+            show = self.show_addresses
             rows: list[tuple[str, ...]] = [
                 (
                     m.code,
                     m.severity.value,
                     "" if m.line is None else str(m.line),
-                    m.field or "",
-                    m.text + (f" ({m.detail})" if m.detail else ""),
-                    m.raw or "",
+                    m.field or "",  # a column name or an element path, never an address
+                    mask(m.text + (f" ({m.detail})" if m.detail else ""), show),
+                    mask(m.raw or "", show),
                 )
                 for m in self.messages
             ]
-            rows = [tuple(mask(c, self.show_addresses) for c in row) for row in rows]
             caption = _plural(self.errors + self.warnings, "message")
             if self.omitted_messages:
                 caption += f" (first {len(self.messages)} shown)"

@@ -112,18 +112,23 @@ _ADDRESS = re.compile(r"([^\s;,<>\"'@()\[\]]{1,64})@([^\s;,<>\"'()\[\]]+)")
 # The path of an XML attribute in a message's field ("steuerung/auftrag/@aktion"): a step
 # "/@" and a plain attribute name, perhaps followed by the ":" that ends the field in a line.
 _ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*:?")
+# ... where a message is described: "field " and the path up to that step (Message.describe)
+_FIELD_BEFORE = re.compile(r"\bfield [\w.\[\]/-]*\Z")
 
 
 def _masked(match: re.Match[str]) -> str:
     local, domain = match.group(1), match.group(2)
     if local[-1] == "/" and _ATTRIBUTE.fullmatch(domain):
-        return match.group(0)  # an attribute's path, not an address
+        start = match.start()
+        if _FIELD_BEFORE.search(match.string, max(0, start - 200), start):
+            return match.group(0)  # a message's field, the path of an attribute
     return f"{local[0]}***@{domain}"
 
 
 def mask_addresses(text: str) -> str:
     """Mask every email address in *text*: keep the first character and the domain.  The
-    path of an XML attribute (``auftrag/@nummer``, a message's field) is not an address.
+    field of a message described by :meth:`Message.describe` (``field auftrag/@nummer``, the
+    path of an XML attribute) is not an address.
 
     >>> mask_addresses("Kunde anna.schmidt@example.de; b@x.de")
     'Kunde a***@example.de; b***@x.de'
@@ -131,8 +136,8 @@ def mask_addresses(text: str) -> str:
     '(a***@x.de)'
     >>> mask_addresses("anna.schmidt@@example.de")
     'a***@@example.de'
-    >>> mask_addresses("E106, field steuerung/auftrag/@aktion: anna/@x.de")
-    'E106, field steuerung/auftrag/@aktion: a***@x.de'
+    >>> mask_addresses("E106, field steuerung/auftrag/@aktion: anna/@localhost")
+    'E106, field steuerung/auftrag/@aktion: a***@localhost'
     """
     return _ADDRESS.sub(_masked, text)
 
