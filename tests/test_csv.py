@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from emma_osplus import Mode, Notice, Record, RecordError, Rejected, StructureError
-from emma_osplus._csv import Column, CsvLayout, escape_formula, iter_csv, read_csv, write_csv
+from emma_osplus._csv import (
+    FIELD_LIMIT,
+    Column,
+    CsvLayout,
+    escape_formula,
+    iter_csv,
+    read_csv,
+    write_csv,
+)
 from emma_osplus._encoding import ENCODINGS
 from emma_osplus.converters import DATE, CodeTable, Text
 from emma_osplus.testing._csv import csv_layouts, csv_tables
@@ -658,3 +666,40 @@ def test_golden_folder_has_both_sides() -> None:
     jsons = {p.stem for p in GOLDEN.glob("*.json")}
     assert csvs == jsons
     assert len(csvs) >= 10
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("quoted", [True, False])
+def test_a_field_over_the_limit_is_e206_on_both_paths(fast: bool, quoted: bool) -> None:
+    """A field longer than FIELD_LIMIT (the csv module's limit) is E206 for its column,
+    quoted or not, on the fast and on the exact path; one at the limit reads."""
+    long = ("x;" * (FIELD_LIMIT // 2 + 1)) if quoted else "x" * (FIELD_LIMIT + 1)
+    at_limit = "y" * FIELD_LIMIT
+    rows = [["1", "01.01.2026", "", "a"], ["2", "", "", "b"]]
+    data = write_csv(LAYOUT, ["ID", "DATUM", "JN", "Notiz"], rows)
+    data = data.replace(b";a\r\n", b";" + escape_csv(long).encode() + b"\r\n")
+    data = data.replace(b";b\r\n", b";" + at_limit.encode() + b"\r\n")
+    rejected, record = read_csv(data, LAYOUT, mode=Mode.LENIENT, fast=fast)
+    assert isinstance(rejected, Rejected)
+    assert isinstance(record, Record)
+    [message] = rejected.messages
+    assert (message.code, message.field, message.line) == ("E206", "Notiz", 2)
+    assert rejected.raw == data.decode().split("\r\n")[1]  # nothing lost
+    assert (record.line, record.values["Notiz"]) == (3, at_limit)
+
+
+def escape_csv(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if ";" in text or '"' in text else text
+
+
+def test_the_writer_refuses_a_field_the_reader_would_refuse() -> None:
+    columns = ["ID", "Notiz"]
+    [record] = read_csv(write_csv(LAYOUT, columns, [["1", "y" * FIELD_LIMIT]]), LAYOUT).records()
+    assert len(record.values["Notiz"]) == FIELD_LIMIT
+    with pytest.raises(RecordError) as info:
+        write_csv(LAYOUT, columns, [["1", "y"], ["2", "y" * (FIELD_LIMIT + 1)]])
+    message = info.value.message
+    assert (message.code, message.field, message.line) == ("E206", "Notiz", 3)
+    assert f"at most {FIELD_LIMIT}" in (message.detail or "")
+    with pytest.raises(RecordError, match="E206, line 1"):
+        write_csv(LAYOUT, ["ID", "N" * (FIELD_LIMIT + 1)], [])

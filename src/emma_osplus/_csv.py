@@ -67,7 +67,7 @@ import io
 import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import attrs
 
@@ -93,6 +93,7 @@ from ._records import (
 )
 
 __all__ = [
+    "FIELD_LIMIT",
     "Column",
     "CsvLayout",
     "CsvReader",
@@ -302,6 +303,16 @@ def _pieces(texts: Iterable[str]) -> Iterator[str]:
         yield "".join(held)
 
 
+def _checked_length(row: list[str], raw: str, used: int) -> tuple[list[str], str, int, str | None]:
+    """What :meth:`CsvReader._parse` gives for a record read: an error when a field is over
+    :data:`FIELD_LIMIT` (the csv module's limit may have been raised by other code)."""
+    if len(raw) > FIELD_LIMIT:
+        index = _too_long(row)
+        if index is not None:
+            return [], raw, used, _field_too_long(index)
+    return row, raw, used, None
+
+
 def _strip_line_end(text: str) -> str:
     if text.endswith("\n"):
         return text[:-2] if text.endswith("\r\n") else text[:-1]
@@ -314,6 +325,67 @@ class _FileProblem(Exception):
     def __init__(self, message: Message) -> None:
         super().__init__(message.code)
         self.message = message
+
+
+#: The most characters one field may hold (as written, quotes aside): the csv module's own
+#: limit (``csv.field_size_limit()``), which also keeps a field with a lost closing quote from
+#: swallowing the rest of the file.  A longer value is E206, on reading and on writing.
+FIELD_LIMIT: Final = 131_072
+_FIELD_TOO_LONG = "field larger than field limit"
+
+
+def _too_long(row: Sequence[str]) -> int | None:
+    """The index of the first field of *row* longer than :data:`FIELD_LIMIT`, or ``None``."""
+    for i, field in enumerate(row):
+        if len(field) > FIELD_LIMIT:
+            return i
+    return None
+
+
+def _field_too_long(index: int) -> str:
+    """The error :meth:`CsvReader._parse` gives for field *index* over the limit."""
+    return f"{_FIELD_TOO_LONG} ({FIELD_LIMIT}): field {index + 1}"
+
+
+def _long_field(raw: str, separator: str, quote: str) -> int:
+    """The index of the first field of the record *raw* that runs over :data:`FIELD_LIMIT`
+    (counting as the csv module does: quotes aside, a doubled quote once)."""
+    index = length = 0
+    quoted = False
+    previous = ""
+    for char in raw:
+        if char == quote:
+            quoted = not quoted
+            if quoted and previous == quote:
+                length += 1  # a doubled quote inside a quoted field
+        elif char == separator and not quoted:
+            index, length = index + 1, 0
+        else:
+            length += 1
+        if length > FIELD_LIMIT:
+            return index
+        previous = char
+    return index
+
+
+def _csv_problem(
+    line: int,
+    raw: str,
+    error: str,
+    columns: Sequence[str] | None = None,
+    dialect: tuple[str, str] = (";", '"'),
+) -> Message:
+    """The message for the csv module's *error* on the record at *line*: a field over the
+    limit is E206 (naming its column where known), anything else broken quoting (E104)."""
+    if error.startswith(_FIELD_TOO_LONG):
+        field = None
+        number = error.rpartition(": field ")[2]
+        index = int(number) - 1 if number.isdigit() else _long_field(raw, *dialect)
+        if columns is not None and index < len(columns):
+            field = columns[index]
+        detail = f"a field longer than {FIELD_LIMIT} characters"
+        return Message("E206", line=line, field=field, raw=raw, detail=detail)
+    return Message("E104", line=line, raw=raw, detail=f"broken quoting: {error}")
 
 
 #: Before Python 3.11 the csv module refuses a NUL character ("line contains NUL").
@@ -633,7 +705,7 @@ class CsvReader(Iterator[Item]):
         self._feed.append(line)
         try:
             row: list[str] = next(self._one_line)
-            return row, _strip_line_end(line), 1, None
+            return _checked_length(row, _strip_line_end(line), 1)
         except IndexError:  # a quoted field goes on: again, with the lines that follow
             pass
         except csv.Error as exc:
@@ -649,11 +721,14 @@ class CsvReader(Iterator[Item]):
                 return None
             return [], _strip_line_end("".join(lines[i : i + used])), used, str(exc)
         used = reader.line_num
-        return row, _strip_line_end("".join(lines[i : i + used])), used, None
+        return _checked_length(row, _strip_line_end("".join(lines[i : i + used])), used)
 
     def _parse_all(self, lines: list[str]) -> list[list[str]] | None:
         """The records of *lines* through the csv module when each line is one record (a
-        quoted field that goes on, broken quoting: ``None``, read them one by one)."""
+        quoted field that goes on, broken quoting, a line that may hold a field over the
+        limit: ``None``, read them one by one)."""
+        if max(map(len, lines), default=0) > FIELD_LIMIT:
+            return None
         reader = csv.reader(lines, **self._dialect)
         try:
             rows = list(reader)
@@ -685,6 +760,10 @@ class CsvReader(Iterator[Item]):
             special = list(itertools.compress(range(count), map(str.__contains__, lines, quotes)))
             if _NUL_IS_AN_ERROR:
                 special = [i for i, line in enumerate(lines) if quote in line or "\x00" in line]
+            if max(map(len, lines), default=0) > FIELD_LIMIT:  # fields over the limit: E206
+                special = sorted(
+                    {*special, *(i for i, x in enumerate(lines) if len(x) > FIELD_LIMIT)}
+                )
             parsed: dict[int, list[str]] = {}  # records read by the csv module
             texts: dict[int, str] = {}  # and their raw text
             drop: set[int] = set()  # lines that are no record of their own
@@ -713,9 +792,7 @@ class CsvReader(Iterator[Item]):
                         del lines[i:]  # the decoder failed inside the record: see the notice
                         count = i
                         break
-                    broken[i] = Message(
-                        "E104", line=n + i + 1, raw=raw, detail=f"broken quoting: {error}"
-                    )
+                    broken[i] = _csv_problem(n + i + 1, raw, error, columns, (sep, quote))
                     row = []
                 elif not row:
                     drop.add(i)
@@ -950,7 +1027,9 @@ class CsvReader(Iterator[Item]):
                 line = reader.line_num
                 raw = _strip_line_end(join(buf))
                 clear()
-                message = Message("E104", line=start, raw=raw, detail=f"broken quoting: {exc}")
+                message = _csv_problem(
+                    start, raw, str(exc), columns, (layout.separator, layout.quote)
+                )
                 if strict:
                     raise error_for(message) from None
                 yield Rejected(start, raw, (message,))
@@ -968,6 +1047,12 @@ class CsvReader(Iterator[Item]):
             clear()
             if raw[-1:] in "\r\n":
                 raw = _strip_line_end(raw)
+            if len(raw) > FIELD_LIMIT and (too_long := _too_long(row)) is not None:
+                message = _csv_problem(start, raw, _field_too_long(too_long), columns)
+                if strict:
+                    raise error_for(message)
+                yield Rejected(start, raw, (message,))
+                continue
             if len(row) != ncols:
                 message = Message(
                     "E104",
@@ -1190,6 +1275,10 @@ class _Writer:
             ) from None
 
     def header(self) -> bytes:
+        for name in self.columns:
+            if len(escape_formula(name) if self.layout.formula_escape else name) > FIELD_LIMIT:
+                detail = f"a column name of {len(name)} characters, a field holds at most "
+                raise error_for(Message("E206", line=1, raw=name, detail=f"{detail}{FIELD_LIMIT}"))
         fields = [self.field(n) for n in self.columns]
         if fields and fields[0].startswith(_BOM_LOOKALIKES):
             # Unquoted, these would read as a byte-order mark: quoting keeps them text.
@@ -1275,6 +1364,8 @@ class _Writer:
                     detail = f"record {number}: {m.detail}" if m.detail else f"record {number}"
                     raise error_for(attrs.evolve(m, line=line, detail=detail))
         joined = self.sep.join(out)
+        if len(joined) > FIELD_LIMIT:
+            self._check_lengths(number, line, out)
         if (
             joined.count(self.sep) != ncols - 1
             or self.quote in joined
@@ -1288,6 +1379,24 @@ class _Writer:
             joined = self.quote * 2  # an empty line would be no record at all
         self.line += 1
         return joined + "\r\n", out
+
+    def _check_lengths(self, number: int, line: int, fields: list[str]) -> None:
+        """E206 for a field longer than :data:`FIELD_LIMIT` as written (a reader would refuse
+        it)."""
+        escape = self.layout.formula_escape
+        for name, text in zip(self.columns, fields, strict=True):
+            written = escape_formula(text) if escape else text
+            if len(written) > FIELD_LIMIT:
+                raise error_for(
+                    Message(
+                        "E206",
+                        line=line,
+                        field=name,
+                        raw=text,
+                        detail=f"record {number}: {len(written)} characters, a field holds "
+                        f"at most {FIELD_LIMIT}",
+                    )
+                )
 
     def _cells(self, number: int, line: int, row: Mapping[str, Any]) -> list[Any]:
         """The values of a mapping row in header order (keys as given or canonical)."""
