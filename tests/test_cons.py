@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emma_osplus import (
+    DecodingError,
     InvalidValueError,
     Mode,
     Notice,
@@ -28,6 +29,7 @@ from emma_osplus._cons import (
     write_cons,
 )
 from emma_osplus._consent import ConsentKind, ConsentLedger, ConsentSource, import_cons
+from emma_osplus._jsonview import REFERENCE_1, JsonViewError
 from emma_osplus.testing._csv import cons_files, consent_changes
 
 HEADER = b"KUNDENNUMMER;EMAIL;STATUS;ZEITPUNKT;QUELLE;NACHWEIS\r\n"
@@ -131,6 +133,42 @@ def test_read_with_and_without_bom() -> None:
         assert record.typed["STATUS"] is ConsentKind.CONSENT
         assert record.typed["QUELLE"] is ConsentSource.WEBFORMULAR
         assert record.typed["ZEITPUNKT"] == dt.datetime(2026, 11, 23, 8, 15, tzinfo=CET)
+
+
+def test_the_encoding_is_utf8_never_guessed() -> None:
+    """CONS is UTF-8 (FORMATS.md): with or without its BOM, never detected; a windows-1252
+    byte is E101 with its line and offset, whatever the rest of the file looks like."""
+    row = "4711;a@example.de;ABMELDUNG;2026-11-23T08:15:00+01:00;BRIEF;Frau Müller\r\n"
+    for data, source in ((BOM + HEADER + row.encode(), "bom"), (HEADER + row.encode(), "declared")):
+        reader = read_cons(data)
+        assert [r.values["NACHWEIS"] for r in reader.records()] == ["Frau Müller"]
+        assert reader.encoding is not None
+        assert (reader.encoding.name, reader.encoding.source) == ("utf-8", source)
+    ansi = HEADER + row.encode("cp1252")
+    [notice] = read_cons(ansi, mode=Mode.LENIENT)
+    assert isinstance(notice, Notice)
+    assert (notice.message.code, notice.message.line) == ("E101", 2)
+    assert "0xfc" in (notice.message.detail or "")
+    with pytest.raises(DecodingError):
+        list(read_cons(ansi))
+    with pytest.raises(DecodingError):
+        list(read_cons(("\ufeff" + HEADER.decode() + row).encode("utf-16")))
+    # a caller who knows better declares the encoding (a file re-saved by a spreadsheet)
+    [record] = read_cons(ansi, encoding="windows-1252").records()
+    assert record.values["NACHWEIS"] == "Frau Müller"
+
+
+def test_written_only_in_utf8() -> None:
+    change = ConsentChange(
+        "4711", "a@example.de", "ABMELDUNG", dt.datetime(2026, 11, 23, tzinfo=CET), "BRIEF", ""
+    )
+    assert write_cons([change], encoding="UTF-8").startswith(BOM)
+    with pytest.raises(ValueError, match="CONS files are utf-8, not windows-1252"):
+        write_cons([change], encoding="windows-1252")
+    view = REFERENCE_1.to_json_view(write_cons([change]), kind="CONS")
+    view["encoding"]["name"] = "windows-1252"
+    with pytest.raises(JsonViewError, match=r"\$\.encoding\.name"):
+        REFERENCE_1.from_json_view(view)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Consent changes (``CONS``): the nightly file from EMMA to OSPlus, also imported by hand.
 
-UTF-8 with BOM (read with or without), semicolon-separated, the header
+UTF-8 with BOM (read with or without; bytes that are not UTF-8 are E101, the encoding is never
+guessed), semicolon-separated, the header
 ``KUNDENNUMMER;EMAIL;STATUS;ZEITPUNKT;QUELLE;NACHWEIS`` (every column, no others; any order is
 read, the canonical order is written).  ``STATUS`` and ``QUELLE`` are code tables (E207),
 ``ZEITPUNKT`` an ISO 8601 timestamp with offset (E205), ``NACHWEIS`` free text of at most 500
@@ -110,6 +111,7 @@ CONS: Final = CsvLayout(
     allow_unknown=False,
     require_all=True,
     formula_escape=True,
+    fixed_encoding=True,
 )
 
 _NAMES: Final = tuple(c.name for c in CONS_COLUMNS)

@@ -198,7 +198,10 @@ class CsvLayout:
     layout does not know are kept (else E107); ``require_all``: every known column must be in
     the header (else only the required ones); ``formula_escape``: fields are written through
     :func:`escape_formula` and read through :func:`unescape_formula`; ``checks``: factories of
-    :class:`RecordCheck` rules over the whole file, run in order.
+    :class:`RecordCheck` rules over the whole file, run in order; ``fixed_encoding``: the
+    format has this one encoding (``CONS``: UTF-8), so a file is read in it strictly, with or
+    without its BOM, never detected (E101 where a byte does not decode), and written in no
+    other.
     """
 
     kind: str
@@ -211,6 +214,7 @@ class CsvLayout:
     require_all: bool = False
     formula_escape: bool = False
     checks: tuple[Callable[[], RecordCheck], ...] = ()
+    fixed_encoding: bool = False
     _by_name: Mapping[str, Column] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -600,12 +604,16 @@ class CsvReader(Iterator[Item]):
                 yield line
 
     def _start(self) -> Iterator[Item]:
+        fixed = self._declared is None and self.layout.fixed_encoding
+        declared = self.layout.encoding if fixed else self._declared
         try:
             self.encoding, texts = decode_source(
-                self._source, self._declared, chunk_size=self._chunk_size
+                self._source, declared, chunk_size=self._chunk_size
             )
         except MessageError as exc:
             return self._fail(exc.message)
+        if fixed and self.encoding.bom:  # declared by the format; its BOM was there too
+            self.encoding = attrs.evolve(self.encoding, source="bom")
         if self._fast:
             return self._start_fast(texts)
         lines = self._lines(texts)
@@ -1227,6 +1235,11 @@ class _Writer:
     def __init__(self, layout: CsvLayout, columns: Sequence[str], encoding: str | None) -> None:
         self.layout = layout
         self.encoding = normalise_encoding(encoding or layout.encoding)
+        if layout.fixed_encoding and self.encoding != layout.encoding:
+            raise ValueError(
+                f"{layout.kind} files are {layout.encoding}, not {self.encoding}"
+                " (the format has one encoding)"
+            )
         self.codec = DetectedEncoding(self.encoding, "declared", 1.0).codec
         given = [str(c) for c in columns]
         problem = layout._header_problem(given, 1)

@@ -390,7 +390,13 @@ class CsvKind:
             if given == set(wanted) and len(columns) == len(wanted):
                 columns = wanted
         encoding = view.encoding.name if view.encoding is not None else None
-        return iter_csv(self.layout, columns, view.records, encoding=encoding)
+        layout = self.layout
+        if layout.fixed_encoding and encoding not in (None, layout.encoding):
+            raise JsonViewError(
+                f"{view.kind} files are {layout.encoding}",
+                [f"$.encoding.name: {encoding!r}, not {layout.encoding!r}"],
+            )
+        return iter_csv(layout, columns, view.records, encoding=encoding)
 
 
 class _FixedReading:
