@@ -298,6 +298,17 @@ def test_header_names_match_case_insensitively_after_trimming() -> None:
     assert record.values == {"ID": "1", "DATUM": "", "Lieblings Filiale ": "a", " x": "b"}
 
 
+def test_header_names_match_by_unicode_case_folding() -> None:
+    """``str.upper`` made ``ıd`` (with a dotless i) the known column ``ID``; case folding
+    keeps it apart, and still equates ß with SS."""
+    reader = read_csv("\u0131d;ID\r\nx;1\r\n".encode(), LAYOUT)
+    [record] = list(reader.records())
+    assert reader.columns == ("\u0131d", "ID")  # an unknown column, then the known one
+    assert record.values == {"\u0131d": "x", "ID": "1"}
+    strasse = CsvLayout("X", (Column("STRASSE", required=True),))
+    assert read_csv("Straße\r\nHauptstr. 1\r\n".encode(), strasse).read_header() == ("STRASSE",)
+
+
 def test_header_only_is_empty() -> None:
     reader = read_csv(b"ID;KURZ\r\n", LAYOUT)
     assert list(reader) == []

@@ -216,15 +216,24 @@ class CsvLayout:
     checks: tuple[Callable[[], RecordCheck], ...] = ()
     fixed_encoding: bool = False
     _by_name: Mapping[str, Column] = attrs.field(init=False, repr=False, eq=False)
+    _by_fold: Mapping[str, Column] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.separator == self.quote:
             raise ValueError("separator and quote must differ")
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+        object.__setattr__(self, "_by_fold", {c.name.casefold(): c for c in self.columns})
 
     def column(self, name: str) -> Column | None:
-        """The known column that header name *name* means (case-insensitive, trimmed)."""
-        return self._by_name.get(name.strip().upper())
+        """The known column that header name *name* means: trimmed, compared without regard
+        to case by Unicode's rules (case folding, so ``EMAıL`` with a dotless i is not
+        ``EMAIL``, which ``str.upper`` would make of it).
+
+        >>> layout = CsvLayout("X", (Column("EMAIL"),))
+        >>> layout.column(" eMail ").name, layout.column("EMA\u0131L")
+        ('EMAIL', None)
+        """
+        return self._by_fold.get(name.strip().casefold())
 
     def header(self, names: Sequence[str], *, line: int | None = 1) -> tuple[str, ...]:
         """*names* as the canonical header: known columns by their upper-case names, unknown

@@ -385,7 +385,7 @@ class CsvKind:
                 ],
             )
         if self.canonical_order:
-            given = {c.strip().upper() for c in columns}
+            given = {known.name for c in columns if (known := self.layout.column(c))}
             wanted = [c.name for c in self.layout.columns]
             if given == set(wanted) and len(columns) == len(wanted):
                 columns = wanted
