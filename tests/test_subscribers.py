@@ -25,6 +25,7 @@ from emma_osplus import (
     Rejected,
     StructureError,
 )
+from emma_osplus._csv import read_csv
 from emma_osplus._email import EmailAddress
 from emma_osplus._subscribers import (
     KMM,
@@ -174,6 +175,12 @@ def test_layouts_are_the_column_table() -> None:
         ("BERATER_EMAIL", "berater(at)sparkasse.de", "E201"),
         ("BERATERBILD", "bilder/berater.jpg", "E209"),
         ("FAKSIMILE", "..", "E209"),
+        # names no transport would take (check_safe_name), not only paths
+        ("BERATERBILD", "CON.jpg", "E209"),
+        ("BERATERBILD", ".berater.jpg", "E209"),
+        ("FAKSIMILE", "faks<1>.png", "E209"),
+        ("FAKSIMILE", "faks.png ", "E209"),
+        ("FAKSIMILE", "a..b.png", "E209"),
         ("ANLASS", "MCZZ999", "E204"),
         ("ANLASS", "XYZ", "E204"),
     ],
@@ -192,6 +199,14 @@ def test_each_field_rule(field: str, value: str, code: str) -> None:
     with pytest.raises(RecordError) as info:
         list(read_subscriber_list(data, "KMM", resolve_occasion=csv_resolver()))
     assert info.value.message == item.messages[0]
+
+
+@pytest.mark.parametrize("name", ["berater_0042.jpg", "a.jpg", "Bild Müller.png", "faks-7.GIF"])
+def test_picture_names_a_transport_takes_are_kept(name: str) -> None:
+    data = f"KUNDENNUMMER;EMAIL;BERATERBILD\r\n1;a@example.de;{name}\r\n".encode("cp1252")
+    for fast in (True, False):
+        [record] = read_csv(data, KMM, fast=fast).records()
+        assert record.values["BERATERBILD"] == name
 
 
 def test_occasion_canonical_and_required_for_reku_only() -> None:

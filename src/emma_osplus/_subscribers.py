@@ -57,7 +57,8 @@ from ._converters import DATE, CodeTable, Pattern, ValueType
 from ._csv import Column, CsvLayout, CsvReader, RecordCheck, iter_csv, read_csv
 from ._email import EMAIL, matching_key
 from ._encoding import Source
-from ._errors import InvalidValueError
+from ._errors import FileNameError, InvalidValueError
+from ._filenames import check_safe_name
 from ._firstseen import DEFAULT_MEMORY_LIMIT, FirstSeen
 from ._messages import Message
 from ._records import Mode
@@ -138,9 +139,26 @@ class OccasionConverter:
         return self.format(self.parse(text))
 
 
-_FILE_NAME = Pattern(
-    r"(?!\.{1,2}\Z)[^/\\:\x00-\x1f\x7f]{1,255}",
-    description="a file name without a directory (no '/', '\\', ':' or control characters)",
+@attrs.frozen
+class _PictureName(Pattern):
+    """``BERATERBILD``, ``FAKSIMILE``: a name the transports can handle, by
+    :func:`~emma_osplus.check_safe_name` (E209 otherwise).  The pattern is the common case,
+    checked in bulk: a stem of at least five characters (never a Windows device name) and an
+    extension."""
+
+    def parse(self, text: str) -> str:
+        if self._compiled.fullmatch(text):
+            return text
+        try:
+            return check_safe_name(text)
+        except FileNameError as exc:
+            detail = f"a plain file name: {exc.message.detail}"
+            raise InvalidValueError(Message("E209", raw=text, detail=detail)) from None
+
+
+_FILE_NAME = _PictureName(
+    r"[A-Za-z0-9_-]{5,200}(?:\.[A-Za-z0-9]{1,10})?",
+    description="a plain file name the transports accept",
 )
 
 #: The column table of FORMATS.md (``ANLASS`` optional here; :data:`REKU` requires it).

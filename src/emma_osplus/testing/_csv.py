@@ -23,6 +23,8 @@ from .._converters import DATE, CodeTable, Text
 from .._csv import Column, CsvLayout
 from .._email import EmailAddress
 from .._encoding import ENCODINGS, normalise_encoding
+from .._errors import FileNameError
+from .._filenames import check_safe_name
 from .._subscribers import ANREDE_CODES, SUBSCRIBER_KINDS, subscriber_layout, write_subscriber_list
 from ._email import email_address_texts
 from ._registry import known_occasion_codes
@@ -190,7 +192,15 @@ def _file_names() -> st.SearchStrategy[str]:
         lambda stem, ext: f"{stem}.{ext}",
         st.text(_FILE_CHARS, min_size=1, max_size=20),
         st.sampled_from(["jpg", "png", "gif", "JPG"]),
-    )
+    ).filter(_is_safe_name)  # not a Windows device name such as CON.jpg
+
+
+def _is_safe_name(name: str) -> bool:
+    try:
+        check_safe_name(name)
+    except FileNameError:
+        return False
+    return True
 
 
 def _emails(encoding: str, canonical: bool) -> st.SearchStrategy[str]:
