@@ -390,10 +390,23 @@ def test_writer_takes_only_text_in_free_text_columns() -> None:
     refused with record, line and field, not turned into text by guesswork."""
     data = write_csv(LAYOUT, ["ID", "Filiale"], [{"ID": "1", "Filiale": None}, ["2", "Nord"]])
     assert data == b"ID;Filiale\r\n1;\r\n2;Nord\r\n"
-    with pytest.raises(
-        TypeError, match=r"record 2 \(line 3\), field Filiale: expected text, got int"
-    ):
+    with pytest.raises(RecordError) as info:
         write_csv(LAYOUT, ["ID", "Filiale"], [["1", "Nord"], {"ID": "2", "Filiale": 5}])
+    message = info.value.message
+    assert (message.code, message.line, message.field, message.raw) == ("E209", 3, "Filiale", "5")
+    assert message.detail == "record 2: expected text, got int"
+
+
+def test_writer_refuses_a_typed_value_of_the_wrong_type() -> None:
+    """A datetime for a date column would lose its time: refused (E209), like an int."""
+    import datetime as dt
+
+    for value in (dt.datetime(2026, 2, 1, 23, 59), 20260201):
+        with pytest.raises(RecordError) as info:
+            write_csv(LAYOUT, ["ID", "DATUM"], [{"ID": "1", "DATUM": value}])
+        message = info.value.message
+        assert (message.code, message.line, message.field) == ("E209", 2, "DATUM")
+        assert "expected a date" in (message.detail or "")
 
 
 def test_writer_formats_typed_values() -> None:

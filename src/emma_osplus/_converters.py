@@ -211,7 +211,8 @@ class Date(_Base):
         raise _refuse("E205", text, "expected DD.MM.YYYY")
 
     def format(self, value: Any) -> str:
-        if not isinstance(value, dt.date):
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            # a datetime's time would be lost without a word: refused, not cut
             raise TypeError(f"expected a date, got {type(value).__name__}")
         return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
 

@@ -1358,7 +1358,13 @@ class _Writer:
                 continue
             if converter is None:
                 continue
-            text = value if isinstance(value, str) else converter.format(value)
+            if isinstance(value, str):
+                text = value
+            else:
+                try:
+                    text = converter.format(value)
+                except (TypeError, ValueError) as exc:  # a value of the wrong type
+                    raise _wrong_type(number, line, name, value, str(exc)) from None
             hit = cache.get(text)
             if hit is None:
                 hit = _convert(converter, text)
@@ -1442,15 +1448,20 @@ class _Writer:
         out: list[str] = []
         for name, value in zip(self.columns, cells, strict=True):
             if value is not None and not isinstance(value, str):
-                raise TypeError(
-                    f"record {number} (line {line}), field {name}: expected text, "
-                    f"got {type(value).__name__}"
-                )
+                detail = f"expected text, got {type(value).__name__}"
+                raise _wrong_type(number, line, name, value, detail)
             out.append(value or "")
         return out
 
 
 _ONLY_TEXT = {str}
+
+
+def _wrong_type(number: int, line: int, name: str, value: object, detail: str) -> MessageError:
+    """E209 for a value the writer cannot take as it is (as the fixed-width writer says)."""
+    return error_for(
+        Message("E209", line=line, field=name, raw=repr(value), detail=f"record {number}: {detail}")
+    )
 
 
 def _encodable(text: str, codec: str) -> bool:
