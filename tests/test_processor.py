@@ -546,6 +546,37 @@ def test_unsubscribe_in_resp_and_cons_is_one_item(world: World) -> None:
     assert len(world.osplus.feedback(BLZ).items) == 1
 
 
+@pytest.mark.parametrize("unsubscribe_first", [True, False])
+def test_an_unsubscribe_under_a_reused_event_id_is_not_lost(unsubscribe_first: bool) -> None:
+    """FORMATS.md makes the event id unique per event.  When a sender reuses one for another
+    event, the first keeps the id, but the other still takes effect: an unsubscribe reaches
+    both ledgers whichever came first, and neither is counted as a mere repeat."""
+    world = make_world()
+    sent = event(Sent, 1, 1)
+    unsubscribed = attrs.evolve(event(Unsubscribed, 2, 1, source="LINK"), event_id=sent.event_id)
+    batches = [[unsubscribed], [sent]] if unsubscribe_first else [[sent], [unsubscribed]]
+    results = [world.emma.record_responses(batch) for batch in batches]
+    assert [(r.new, r.duplicates, r.conflicts) for r in results] == [(1, 0, 0), (0, 0, 1)]
+    assert [e.kind.value for e in world.emma.consent_history(BLZ, 1)] == ["ABMELDUNG"]
+    # arriving again, it is reported again and changes nothing
+    again = world.emma.record_responses([batches[1][0]])
+    assert (again.conflicts, again.consent_changes, again.files) == (1, 0, ())
+    world.osplus.run_once()
+    assert len(world.osplus.feedback(BLZ).items) == 1  # from the RESP or the CONS file
+    # the OSPlus side, given both under one id in RESP files, makes the same item either way
+    osplus_items = []
+    for order in ([sent, unsubscribed], [unsubscribed, sent]):
+        fresh = make_world()
+        for seq, one in enumerate(order, start=1):
+            name = f"{BLZ}_RESP_0_2026112210000{seq}_000{seq}.txt"
+            fresh.osplus_side.deliver(name, write_resp(BLZ, T0, seq, [one.to_values()]))
+        [*done] = fresh.osplus.run_once().by_outcome("processed")
+        assert "under a known event id with other content" in done[-1].detail
+        osplus_items.append([i.kind for i in fresh.osplus.feedback(BLZ).items.values()])
+    assert osplus_items[0] == osplus_items[1]
+    assert len(osplus_items[0]) == 1
+
+
 def test_events_seen_before_have_one_effect_and_bad_details_are_counted(world: World) -> None:
     """A RESP file that repeats events of an earlier one (EMMA resending after a crash, under
     the next sequence number) changes nothing for them; a detail the reader rejects is
@@ -1191,3 +1222,65 @@ def test_escalation_evidence_fits_its_column(world: World) -> None:
     shown = event.evidence.count("soft-bounce-")
     assert 10 < shown < 25
     assert event.evidence.endswith(f", soft-bounce-{shown - 1:013d} … und {25 - shown} weitere")
+
+
+def test_a_file_delivered_again_under_its_name_after_a_crash_is_processed() -> None:
+    """A crash between a file's stored transaction and its move to the archive leaves the
+    move pending.  If the partner meanwhile delivers a new file under the same name, the
+    restart must not archive that one unread: here it carries an objection."""
+
+    class Crash(BaseException):
+        pass
+
+    class CrashOnArchive(MemoryTransport):
+        armed = True
+
+        def archive(self, name: str) -> None:
+            if self.armed:
+                raise Crash(name)
+            super().archive(name)
+
+    name = f"{BLZ}_CONS_0_20261122083000_0001.csv"
+    head = "\ufeffKUNDENNUMMER;EMAIL;STATUS;ZEITPUNKT;QUELLE;NACHWEIS\r\n"
+    consent = "4711;anna@example.de;EINWILLIGUNG;2026-11-01T10:00:00+00:00;WEBFORMULAR;DOI 1\r\n"
+    objection = "4711;anna@example.de;WIDERSPRUCH;2026-11-21T10:00:00+00:00;FILIALE;Filiale\r\n"
+    transport, store = CrashOnArchive(), MemoryStore()
+    transport.deliver(name, (head + consent).encode())
+    with pytest.raises(Crash):
+        EmmaProcessor(transport, store, clock=Clock()).run_once()
+    transport.deliver(name, (head + consent + objection).encode())
+    transport.armed = False
+    emma = EmmaProcessor(transport, store, clock=Clock())
+    assert only(emma.run_once(), "processed") == [name]
+    kinds = [e.kind.value for e in emma.consent_history(BLZ, 4711)]
+    assert kinds == ["EINWILLIGUNG", "WIDERSPRUCH"]
+    assert transport.inbox == {}
+
+
+def test_a_pending_move_of_an_unchanged_file_is_made_at_the_next_start() -> None:
+    """The counterpart: the file the crashed run processed is still there, unchanged; the
+    restart archives it and does not process it again."""
+
+    class CrashOnArchive(MemoryTransport):
+        armed = True
+
+        def archive(self, name: str) -> None:
+            if self.armed:
+                raise KeyboardInterrupt
+            super().archive(name)
+
+    name = f"{BLZ}_CONS_0_20261122083000_0001.csv"
+    data = (
+        "\ufeffKUNDENNUMMER;EMAIL;STATUS;ZEITPUNKT;QUELLE;NACHWEIS\r\n"
+        "4711;anna@example.de;WIDERSPRUCH;2026-11-21T10:00:00+00:00;FILIALE;Filiale\r\n"
+    ).encode()
+    transport, store = CrashOnArchive(), MemoryStore()
+    transport.deliver(name, data)
+    with pytest.raises(KeyboardInterrupt):
+        EmmaProcessor(transport, store, clock=Clock()).run_once()
+    transport.armed = False
+    emma = EmmaProcessor(transport, store, clock=Clock())
+    report = emma.run_once()
+    assert report.files == ()
+    assert transport.archived == {name: data}
+    assert [e.kind.value for e in emma.consent_history(BLZ, 4711)] == ["WIDERSPRUCH"]

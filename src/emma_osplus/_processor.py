@@ -588,12 +588,20 @@ class _Processor:
         )
         return name
 
-    def _queue_move(self, name: str, to: str) -> None:
-        self.store.put(self._ns("moves"), name, to)
+    def _queue_move(self, name: str, to: str, sha: str | None = None) -> None:
+        """Move *name* to the archive or quarantine once the transaction is stored; *sha*, the
+        digest it was processed with, lets a later recovery tell it from a file of the same
+        name delivered since."""
+        self.store.put(self._ns("moves"), name, to if sha is None else {"to": to, "sha256": sha})
 
-    def recover(self) -> list[str]:
+    def recover(self, *, check: bool = True) -> list[str]:
         """Publish the outputs and make the moves still pending (a crashed run's, or this
-        run's); returns the names published.  Every run does this first."""
+        run's); returns the names published.  Every run does this first.
+
+        With *check*, a file that was processed under its digest is moved only while it
+        still has that digest: a file the partner delivered again under the same name after
+        a crash (before the move) stays in the inbox and is processed as the new file it is.
+        """
         published = []
         pending = list(self.store.items(self._ns("outbox")))
         for _, entry in pending:
@@ -606,12 +614,17 @@ class _Processor:
         moves = list(self.store.items(self._ns("moves")))
         if moves:
             waiting = set(self.transport.waiting())
-            for name, to in moves:
-                if name in waiting:
-                    if to == "quarantine":
-                        self.transport.quarantine(name)
-                    else:
-                        self.transport.archive(name)
+            for name, stored in moves:
+                if name not in waiting:
+                    continue
+                # a plain string is a move stored by an earlier version: no digest
+                entry = {"to": stored, "sha256": None} if isinstance(stored, str) else stored
+                if check and entry["sha256"] not in (None, self._measure(name)[0]):
+                    continue  # replaced since it was processed: not this move's file
+                if entry["to"] == "quarantine":
+                    self.transport.quarantine(name)
+                else:
+                    self.transport.archive(name)
             with self.store.transaction():
                 for name, _ in moves:
                     self.store.delete(self._ns("moves"), name)
@@ -622,7 +635,7 @@ class _Processor:
     def _transaction(self) -> Iterator[None]:
         with self.store.transaction():
             yield
-        self.recover()
+        self.recover(check=False)
 
     # -- reading inputs -------------------------------------------------------------------
 
@@ -756,8 +769,8 @@ class _Processor:
                     outcome = unit.handler(unit, sha, size, now)
                     self._mark(sha, unit.name, "processed", now)
                     for name in moving:
-                        self._queue_move(name, "archive")
-                self.recover()
+                        self._queue_move(name, "archive", sha if name == unit.name else None)
+                self.recover(check=False)
                 return outcome
             except _Reject as rejected:
                 with self._transaction():
@@ -795,7 +808,7 @@ class _Processor:
             outputs = (self._quit(blz, ref, result, now),)
         self._mark(sha, unit.name, "quarantined", now)
         for name in moving:
-            self._queue_move(name, "quarantine")
+            self._queue_move(name, "quarantine", sha if name == unit.name else None)
         return outputs
 
     # -- handlers both sides share --------------------------------------------------------
@@ -922,6 +935,17 @@ class RecordResult:
     duplicates: int
     consent_changes: int
     escalations: int = 0
+    #: Events under an id already known with other content (FORMATS.md: the id is unique per
+    #: event): not written again, but their consent changes are exported.
+    conflicts: int = 0
+
+
+def _resp_values(event: ResponseEvent) -> dict[str, str]:
+    """The detail values an event is written to ``RESP`` with (a bounce's diagnostic cut to
+    the field's width), and stored under its id."""
+    if isinstance(event, Bounce):
+        event = event.with_truncated_diagnostic()
+    return event.to_values()
 
 
 @attrs.frozen
@@ -1170,8 +1194,8 @@ class EmmaProcessor(_Processor):
         self._seen[name] = {"at": now.isoformat(), "sha256": sha}
         return now
 
-    def _queue_move(self, name: str, to: str) -> None:
-        super()._queue_move(name, to)
+    def _queue_move(self, name: str, to: str, sha: str | None = None) -> None:
+        super()._queue_move(name, to, sha)
         ns = self._ns("first_seen")
         if self.store.get(ns, name) is not None:  # the delivery is done: stop its E103 clock
             self.store.delete(ns, name)
@@ -1936,29 +1960,39 @@ class EmmaProcessor(_Processor):
 
     def _record(self, events: Iterable[ResponseEvent], now: dt.datetime) -> RecordResult:
         by_blz: dict[str, list[ResponseEvent]] = {}
-        duplicates = 0
-        seen: set[tuple[str, str]] = set()
+        reused: dict[str, list[ResponseEvent]] = {}  # known id, other content
+        duplicates = conflicts = 0
+        seen: dict[tuple[str, str], dict[str, str]] = {}
         for event in events:
             blz = str(event.blz)
             key = (blz, str(event.event_id))
-            if key in seen or self.store.get(self._ns("responses", blz), key[1]) is not None:
+            values = _resp_values(event)
+            known = seen.get(key)
+            if known is None:
+                known = self.store.get(self._ns("responses", blz), key[1])
+            if known == values:
                 duplicates += 1
-                continue
-            seen.add(key)
-            by_blz.setdefault(blz, []).append(event)
+            elif known is not None:
+                # The id is taken by another event: not written again under it (RESP ids
+                # stay unique), but its consent change still counts, so that an unsubscribe
+                # is never lost to a reused id, whatever arrived first.
+                conflicts += 1
+                reused.setdefault(blz, []).append(event)
+            else:
+                seen[key] = values
+                by_blz.setdefault(blz, []).append(event)
         files: list[str] = []
         new = changes = escalated = 0
-        for blz, batch in by_blz.items():
+        for blz in {**by_blz, **reused}:
+            batch = by_blz.get(blz, [])
             consent: list[ConsentEvent] = []
             details = []
             for event in batch:
-                if isinstance(event, Bounce):
-                    event = event.with_truncated_diagnostic()  # noqa: PLW2901 - the RESP form
-                values = event.to_values()
+                values = _resp_values(event)
                 details.append(values)
                 self.store.put(self._ns("responses", blz), str(event.event_id), values)
                 self._index_bounces(blz, event)
-            for event in batch:
+            for event in (*batch, *reused.get(blz, ())):
                 converted = consent_event_from_response(event)
                 if converted is not None and self._add_consent(blz, converted):
                     consent.append(converted)
@@ -1966,15 +2000,16 @@ class EmmaProcessor(_Processor):
             for converted in escalations:
                 if self._add_consent(blz, converted):
                     consent.append(converted)
-            number = self._count(f"seq/{blz}/RESP")
-            name = str(FileName(blz, "RESP", "0", now, number % 10000))
-            files.append(self._queue(name, iter_resp(blz, now, number % 1_000_000, details)))
+            if details:
+                number = self._count(f"seq/{blz}/RESP")
+                name = str(FileName(blz, "RESP", "0", now, number % 10000))
+                files.append(self._queue(name, iter_resp(blz, now, number % 1_000_000, details)))
             if consent:
                 files.append(self._write_cons(blz, consent, now))
             new += len(batch)
             changes += len(consent)
             escalated += len({e.address_key for e in escalations})
-        return RecordResult(tuple(files), new, duplicates, changes, escalated)
+        return RecordResult(tuple(files), new, duplicates, changes, escalated, conflicts)
 
     # -- soft-bounce escalation -----------------------------------------------------------
 
@@ -2281,8 +2316,7 @@ class OsplusProcessor(_Processor):
         problems: list[Message] = []
         rows = rejected = duplicates = 0
         codes: Counter[str] = Counter()
-        items = 0
-        contradictions = 0
+        items = contradictions = conflicts = 0
         for item in read_resp(self._stream(unit.name, size), mode=Mode.LENIENT):
             if isinstance(item, Notice):
                 (problems if item.message.is_error else messages).append(item.message)
@@ -2309,8 +2343,9 @@ class OsplusProcessor(_Processor):
                 duplicates += 1
             else:
                 codes[event.CODE] += 1
-                items += outcome == "item"
+                items += outcome in ("item", "conflict+item")
                 contradictions += outcome == "contradiction"
+                conflicts += outcome.startswith("conflict")
         if problems:
             raise _Reject(
                 problems, saetze=rows, detail=f"RESP {header.sequence}: {problems[0].describe()}"
@@ -2325,6 +2360,8 @@ class OsplusProcessor(_Processor):
             detail += f", {duplicates} known"
         if rejected:
             detail += f", {rejected} rejected"
+        if conflicts:
+            detail += f", {conflicts} under a known event id with other content"
         detail += f"; {items} feedback item{'s' if items != 1 else ''}"
         if contradictions:
             detail += f"; {contradictions} contradiction{'s' if contradictions != 1 else ''} (withheld, then reported sent)"
@@ -2334,10 +2371,18 @@ class OsplusProcessor(_Processor):
     def _response(self, blz: str, event: ResponseEvent, now: dt.datetime) -> str:
         ns = self._ns("responses", blz)
         event_id = str(event.event_id)
-        if self.store.get(ns, event_id) is not None:
+        values = event.to_values()
+        stored = self.store.get(ns, event_id)
+        if stored == values:
             return "duplicate"
-        self.store.put(ns, event_id, event.to_values())
-        outcome = "new"
+        if stored is None:
+            self.store.put(ns, event_id, values)
+            outcome = "new"
+        else:
+            # The id is known with other content: the sender broke "unique per event".  The
+            # first event keeps the id; this one still takes effect (every effect below is
+            # idempotent and order-free), so an unsubscribe under a reused id is never lost.
+            outcome = "conflict"
         state_ns = self._ns("recipients", blz)
         key = "/".join(event.key.texts[1:])
         status = self.store.get(state_ns, key, RECIPIENT.initial)
@@ -2348,7 +2393,7 @@ class OsplusProcessor(_Processor):
                 if following == "contradiction":
                     outcome = "contradiction"
         if isinstance(event, Unsubscribed | HardBounce) and self._receive(blz, event, now):
-            outcome = "item" if outcome == "new" else outcome
+            outcome = {"new": "item", "conflict": "conflict+item"}.get(outcome, outcome)
         return outcome
 
     def _receive(self, blz: str, event: ResponseEvent | ConsentEvent, now: dt.datetime) -> bool:
