@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import emma_osplus
 from emma_osplus import (
@@ -26,7 +27,7 @@ from emma_osplus import (
 )
 from emma_osplus._errors import first_error
 from emma_osplus._messages import mask_addresses
-from emma_osplus.testing import messages
+from emma_osplus.testing import email_address_texts, messages
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "FORMATS.md"
 
@@ -166,3 +167,15 @@ def test_public_all_is_sorted_and_complete() -> None:
     assert list(names) == sorted(names, key=isort_style)
     for name in names:
         assert hasattr(emma_osplus, name)
+
+
+@settings(max_examples=300)
+@given(email_address_texts(), st.sampled_from(["{}", "'{}'", "EMAIL {}: x", "<{}>", "({})"]))
+def test_every_valid_address_is_masked_whole(address: str, frame: str) -> None:
+    """Whatever a valid address holds (an apostrophe: o'connor@…), only its first character
+    (after any leading apostrophes, which cannot be told from quotes) and its domain are
+    left, in any frame a message puts it in."""
+    local, domain = address.rsplit("@", 1)
+    shown = len(local) - len(local.lstrip("'")) + 1
+    masked = mask_addresses(frame.format(address))
+    assert masked == frame.format(f"{local[:shown]}***@{domain}")

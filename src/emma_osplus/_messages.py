@@ -107,8 +107,9 @@ CATALOGUE: Mapping[str, MessageDefinition] = MappingProxyType(
     {code: MessageDefinition(code, level, de, en) for code, level, de, en in _ROWS}
 )
 
-# The domain part may hold further "@" so that malformed addresses are masked too.
-_ADDRESS = re.compile(r"([^\s;,<>\"'@()\[\]]{1,64})@([^\s;,<>\"'()\[\]]+)")
+# The domain part may hold further "@" so that malformed addresses are masked too.  The local
+# part may hold "'" (o'connor@…), so a quote before it is taken in and kept (see _masked).
+_ADDRESS = re.compile(r"([^\s;,<>\"@()\[\]]{1,64})@([^\s;,<>\"'()\[\]]+)")
 # The path of an XML attribute in a message's field ("steuerung/auftrag/@aktion"): a step
 # "/@" and a plain attribute name, perhaps followed by the ":" that ends the field in a line.
 _ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*:?")
@@ -122,7 +123,8 @@ def _masked(match: re.Match[str]) -> str:
         start = match.start()
         if _FIELD_BEFORE.search(match.string, max(0, start - 200), start):
             return match.group(0)  # a message's field, the path of an attribute
-    return f"{local[0]}***@{domain}"
+    quotes = len(local) - len(local.lstrip("'"))  # quotes around a value ('anna@x.de')
+    return f"{local[: quotes + 1]}***@{domain}"
 
 
 def mask_addresses(text: str) -> str:
@@ -134,6 +136,8 @@ def mask_addresses(text: str) -> str:
     'Kunde a***@example.de; b***@x.de'
     >>> mask_addresses("(anna@x.de)")
     '(a***@x.de)'
+    >>> mask_addresses("EMAIL 'kevin.o'connor@example.de' twice")
+    "EMAIL 'k***@example.de' twice"
     >>> mask_addresses("anna.schmidt@@example.de")
     'a***@@example.de'
     >>> mask_addresses("E106, field steuerung/auftrag/@aktion: anna/@localhost")
