@@ -114,6 +114,36 @@ def test_quarantine_gives_exit_status_1(folders: tuple[Path, Path]) -> None:
     assert len(list(osplus_in.glob("*_QUIT_*"))) == 1
 
 
+@pytest.mark.parametrize(
+    ("bad", "shown"),
+    [
+        ("37050198_KMM_K1_20261122093000_0001.csv ", "'37050198_KMM_K1_20261122093000_0001.csv '"),
+        ("37050198_KMM_K1:ads", "37050198_KMM_K1:ads"),  # an alternate data stream on Windows
+        ("CON.csv", "CON.csv"),
+        ("37050198_\x1b[2J.csv", "'37050198_\\x1b[2J.csv'"),  # a terminal escape
+    ],
+)
+def test_a_file_with_an_unsafe_name_does_not_stop_the_run(
+    folders: tuple[Path, Path], bad: str, shown: str
+) -> None:
+    """No transport opens or moves a file under an unsafe name: it stays in the inbox and is
+    reported (escaped) as failed in every run, and every other file is still handled."""
+    emma_in, _ = folders
+    emma_in.mkdir(parents=True)
+    (emma_in / bad).write_bytes(b"whatever")
+    (emma_in / "37050198_LIEF_K1_20261122093000_0001.xml").write_bytes(b"<lieferschein")
+    for _ in range(2):
+        status, out, err = emma_run(folders)
+        assert (status, err) == (1, "")
+        assert f"  failed       {shown}  unsafe name" in out
+        assert "\x1b" not in out
+    assert (emma_in / "quarantine" / "37050198_LIEF_K1_20261122093000_0001.xml").exists()
+    assert (emma_in / bad).read_bytes() == b"whatever"
+    status, out, _ = emma_run(folders, "--json")
+    [failed] = [f for f in json.loads(out)["files"] if f["outcome"] == "failed"]
+    assert (failed["name"], failed["messages"][0]["code"]) == (bad, "E108")
+
+
 def _resp(sequence: int) -> bytes:
     from emma_osplus._email import EmailAddress
     from emma_osplus._types import Blz, CustomerNumber, EventId, MailingId, OrderNumber

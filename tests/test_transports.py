@@ -184,6 +184,24 @@ def test_directory_backend_errors_are_transport_errors(tmp_path: Path) -> None:
     assert isinstance(info.value.__cause__, OSError)
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix", reason="POSIX links")
+def test_directory_open_never_follows_a_link_out_of_the_inbox(tmp_path: Path) -> None:
+    """A symbolic link (one swapped in after the listing, say) or a FIFO under a waiting
+    name is refused, never read: the partner must not make us read files outside the inbox."""
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(b"not for the processor")
+    transport = DirectoryTransport(tmp_path / "in", tmp_path / "out")
+    (tmp_path / "in" / "link.csv").symlink_to(secret)
+    os.mkfifo(tmp_path / "in" / "pipe.csv")
+    assert transport.waiting() == []  # neither is listed ...
+    with pytest.raises(TransportError, match="symbolic link"):  # ... nor opened by name
+        transport.read("link.csv")
+    with pytest.raises(TransportError, match="not a regular file"):
+        transport.read("pipe.csv")
+    (tmp_path / "in" / "plain.csv").write_bytes(b"data")
+    assert transport.read("plain.csv") == b"data"
+
+
 def test_directory_publish_is_never_half_visible(tmp_path: Path) -> None:
     """While a publication is being written, the final name does not exist."""
     transport = DirectoryTransport(tmp_path / "in", tmp_path / "out", fsync=False)

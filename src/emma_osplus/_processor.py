@@ -99,7 +99,7 @@ from ._feedback import (
     PendingItem,
     check_selection,
 )
-from ._filenames import FileName, parse_file_name
+from ._filenames import FileName, check_safe_name, parse_file_name
 from ._lists import (
     LIST_LIMIT,
     ListChange,
@@ -400,7 +400,7 @@ class RunReport:
         head = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
         lines = [f"{self.side}: {head}"]
         for f in self.files:
-            lines.append(f"  {f.outcome:<12} {f.name}  {mask_addresses(f.detail)}".rstrip())
+            lines.append(f"  {f.outcome:<12} {_shown(f.name)}  {mask_addresses(f.detail)}".rstrip())
             if messages:
                 lines.extend(f"      {m.describe()}" for m in f.messages[:limit])
                 if len(f.messages) > limit:
@@ -733,7 +733,13 @@ class _Processor:
         self._published = []
         self.recover()
         outcomes: list[FileOutcome] = []
-        units, waiting = self._plan(self.transport.waiting())
+        names = []
+        for name in self.transport.waiting():
+            try:
+                names.append(check_safe_name(name))
+            except FileNameError as exc:  # no transport opens or moves it: say so every run
+                outcomes.append(_unsafe(name, exc.message))
+        units, waiting = self._plan(names)
         outcomes.extend(waiting)
         for unit in units:
             outcomes.append(self._handle(unit))
@@ -938,6 +944,19 @@ class RecordResult:
     #: Events under an id already known with other content (FORMATS.md: the id is unique per
     #: event): not written again, but their consent changes are exported.
     conflicts: int = 0
+
+
+def _shown(name: str) -> str:
+    """*name* for a report: quoted and escaped when it has control characters or white space
+    at its ends (a hostile name must not drive the terminal, a space must be seen)."""
+    return name if name.isprintable() and name == name.strip() else repr(name)
+
+
+def _unsafe(name: str, message: Message) -> FileOutcome:
+    """The outcome of a waiting file whose name no transport may open or move (E108): it
+    stays where it is, reported in every run until someone renames or removes it."""
+    detail = f"unsafe name, left in the inbox for a person to rename or remove: {message.detail}"
+    return FileOutcome(name, "failed", None, detail, (message,))
 
 
 def _resp_values(event: ResponseEvent) -> dict[str, str]:

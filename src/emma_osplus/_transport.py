@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import errno
 import io
 import os
+import stat
 import uuid
 from collections.abc import Iterable, Iterator, MutableMapping
 from pathlib import Path
@@ -212,11 +214,27 @@ class DirectoryTransport(Transport):
             raise TransportError(f"cannot list {self.inbox}: {exc}") from exc
 
     def open(self, name: str) -> BinaryIO:
+        """Open a waiting file: a regular file directly in the inbox, never through a symbolic
+        link (one put there after the listing could point anywhere) nor a FIFO or device."""
         path = self.inbox / check_safe_name(name)
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            return path.open("rb")
+            if not hasattr(os, "O_NOFOLLOW") and path.is_symlink():
+                raise TransportError(f"cannot open {name!r}: it is a symbolic link")
+            descriptor = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise TransportError(f"cannot open {name!r}: it is a symbolic link") from exc
             raise TransportError(f"cannot open {name!r}: {exc}") from exc
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise TransportError(f"cannot open {name!r}: not a regular file")
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(descriptor, True)
+            return os.fdopen(descriptor, "rb")
+        except BaseException:
+            os.close(descriptor)
+            raise
 
     def publish(self, name: str, data: Payload) -> None:
         final = self.outbox / check_safe_name(name)
