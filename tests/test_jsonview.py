@@ -301,6 +301,12 @@ BAD_VIEWS: list[tuple[str, Any, str]] = [
     ("XML without document", {"kind": "QUIT", "profile": "reference-1"}, "$.document: missing"),
     ("XML not UTF-8", {"kind": "QUIT", "profile": "reference-1", "document": {}, "encoding": {"name": "windows-1252", "source": "declared", "confidence": 1}}, "UTF-8"),
     ("RESP without header", {"kind": "RESP", "profile": "reference-1"}, "$.header: missing"),
+    *[
+        # RESP is windows-1252 whatever a view says: another encoding would change the
+        # records' widths (UTF-8) or their characters (€ and ¤ in ISO-8859-15)
+        (f"RESP in {name}", {"kind": "RESP", "profile": "reference-1", "header": {}, "encoding": {"name": name, "source": "declared", "confidence": 1}}, f"$.encoding.name: {name!r}, not 'windows-1252'")
+        for name in ("utf-8", "iso-8859-15", "iso-8859-1")
+    ],
 ]  # fmt: skip
 
 

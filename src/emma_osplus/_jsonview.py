@@ -471,8 +471,13 @@ class FixedKind:
         _refuse_parts(view, document=view.document is not None)
         if view.header is None:
             raise JsonViewError(f"a {view.kind} view needs its header", ["$.header: missing"])
-        encoding = view.encoding.codec if view.encoding is not None else None
-        return iter_fixed(self.layout, view.header, view.records, view.trailer, encoding=encoding)
+        fixed = normalise_encoding(self.layout.encoding)
+        if view.encoding is not None and view.encoding.name != fixed:
+            raise JsonViewError(
+                f"{view.kind} files are {fixed}",
+                [f"$.encoding.name: {view.encoding.name!r}, not {fixed!r}"],
+            )
+        return iter_fixed(self.layout, view.header, view.records, view.trailer)
 
 
 class _XmlReading:
