@@ -105,8 +105,10 @@ def kmm_in(state: str) -> KmmOrder:
     return order
 
 
-def kmm_refusal_code(state: str) -> str | None:
-    return "E304" if state in ("unknown", "closed") else None
+def kmm_refusal_code(state: str) -> str:
+    """Unknown or closed orders refuse with E304; every other refusal is an event out of the
+    order's sequence, E308 (BEHAVIOUR.md: refusals carry a message code)."""
+    return "E304" if state in ("unknown", "closed") else "E308"
 
 
 def test_kmm_table_is_the_specified_one() -> None:

@@ -95,14 +95,16 @@ _ROWS: tuple[tuple[str, MessageLevel, str, str], ...] = (
     ("E305", _P, "Vertriebsweg ist nicht EMMA", "channel is not EMMA"),
     ("E306", _P, "Beraterbild oder Faksimile fehlt oder ist kein Bild", "advisor picture or facsimile missing or not an image"),
     ("E307", _P, "Abonnentenliste vergeben, unbekannt oder eingefroren", "subscriber list name taken, list unknown or frozen"),
+    ("E308", _P, "Ereignis passt nicht zum Stand des Auftrags", "event out of sequence for the order's state"),
     ("W201", _W, "Eine Adresse für mehrere Kunden", "one address for several customers"),
     ("W301", _W, "Lieferung mehr als 36 Stunden nach dem Auftrag", "delivery more than 36 hours after the order"),
     ("W302", _W, "135 oder mehr Abonnentenlisten (90 % der Höchstzahl)", "135 or more subscriber lists (90 % of the limit)"),
 )  # fmt: skip
 
 #: Every message code, by code.  ``E209`` (a value that breaks its field's pattern where no more
-#: specific code exists) and ``E307`` (subscriber list name taken, list unknown or frozen) are
-#: this library's additions to the specification's catalogue.
+#: specific code exists), ``E307`` (subscriber list name taken, list unknown or frozen) and
+#: ``E308`` (an event out of an order's sequence) are this library's additions to the
+#: specification's catalogue.
 CATALOGUE: Mapping[str, MessageDefinition] = MappingProxyType(
     {code: MessageDefinition(code, level, de, en) for code, level, de, en in _ROWS}
 )

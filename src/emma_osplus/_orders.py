@@ -149,7 +149,7 @@ REKU_ORDER = TransitionTable(
 )
 
 # The code of the rule behind a refusal that the table alone decides: (state, event kind) or
-# (state, "*").  Refusals not listed carry no code (an event out of the order's sequence).
+# (state, "*").  Refusals not listed are events out of the order's sequence: E308.
 _KMM_REFUSALS: Mapping[tuple[str, str], str] = {
     ("unknown", "*"): "E304",
     ("closed", "*"): "E304",
@@ -547,10 +547,8 @@ def _refusal(
     number: OrderNumber,
     detail: str,
 ) -> TransitionRefused:
-    code = codes.get((state, kind)) or codes.get((state, "*"))
-    message = None
-    if code is not None:
-        message = Message(code, field="order_number", raw=str(number), detail=detail)
+    code = codes.get((state, kind)) or codes.get((state, "*")) or "E308"
+    message = Message(code, field="order_number", raw=str(number), detail=detail)
     return TransitionRefused(table.name, state, kind, detail, message)
 
 
