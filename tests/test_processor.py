@@ -17,7 +17,14 @@ from hypothesis import event as hypothesis_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emma_osplus import MemoryStore, MemoryTransport, Record, TransportError
+from emma_osplus import (
+    InvalidValueError,
+    MemoryStore,
+    MemoryTransport,
+    OccasionCode,
+    Record,
+    TransportError,
+)
 from emma_osplus._consent import ConsentEvent, ConsentKind, ConsentPolicy
 from emma_osplus._control import ControlFile, write_control
 from emma_osplus._email import EmailAddress
@@ -1284,3 +1291,12 @@ def test_a_pending_move_of_an_unchanged_file_is_made_at_the_next_start() -> None
     assert report.files == ()
     assert transport.archived == {name: data}
     assert [e.kind.value for e in emma.consent_history(BLZ, 4711)] == ["WIDERSPRUCH"]
+
+
+def test_a_reku_delivery_order_names_its_occasion() -> None:
+    """The manifest of a REKU delivery needs its occasion: refused when the order is made, not
+    halfway through writing the delivery."""
+    with pytest.raises(InvalidValueError) as caught:
+        DeliveryOrder(blz=BLZ, number="R2026042", kind="REKU", name="Runde_Geburtstage")
+    assert (caught.value.code, caught.value.message.field) == ("E208", "occasion")
+    assert reku().occasion == OccasionCode("MCAG002")

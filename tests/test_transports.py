@@ -202,6 +202,16 @@ def test_directory_open_never_follows_a_link_out_of_the_inbox(tmp_path: Path) ->
     assert transport.read("plain.csv") == b"data"
 
 
+@pytest.mark.parametrize("where", ["inbox", "archive", "quarantine"])
+def test_directory_outbox_must_be_its_own_folder(tmp_path: Path, where: str) -> None:
+    """An outbox that is the inbox (or its archive or quarantine) would make a side read its
+    own files as the partner's: refused when the transport is made."""
+    inbox = tmp_path / "in"
+    folders = {"inbox": inbox, "archive": inbox / "archive", "quarantine": inbox / "quarantine"}
+    with pytest.raises(TransportError, match=f"the outbox is the {where} folder"):
+        DirectoryTransport(inbox, tmp_path / "x" / ".." / folders[where].relative_to(tmp_path))
+
+
 def test_directory_publish_is_never_half_visible(tmp_path: Path) -> None:
     """While a publication is being written, the final name does not exist."""
     transport = DirectoryTransport(tmp_path / "in", tmp_path / "out", fsync=False)

@@ -579,7 +579,7 @@ class KmmOrder:
     >>> step.order.apply(MailingSent(order_number="K2026001", at=t0))
     Traceback (most recent call last):
     ...
-    emma_osplus._machine.TransitionRefused: kmm-order: event 'sent' is not allowed in state 'delivered'
+    emma_osplus._machine.TransitionRefused: E308: kmm-order: event 'sent' is not allowed in state 'delivered'
     """
 
     order_number: OrderNumber = attrs.field(converter=_order_number)

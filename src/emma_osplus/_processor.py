@@ -2142,6 +2142,12 @@ class DeliveryOrder:
     occasion: OccasionCode | None = attrs.field(default=None, converter=_to_occasion)
     forward: bool = True
 
+    def __attrs_post_init__(self) -> None:
+        if self.kind == "REKU" and self.occasion is None:  # the manifest's anlass/@code
+            raise InvalidValueError(
+                Message("E208", field="occasion", detail="a REKU order names its occasion")
+            )
+
 
 @attrs.frozen
 class DeliveryResult:

@@ -194,6 +194,14 @@ class DirectoryTransport(Transport):
             Path(quarantine) if quarantine is not None else self.inbox / "quarantine"
         )
         self.fsync = fsync
+        for name, folder in (
+            ("inbox", self.inbox),
+            ("archive", self.archive_dir),
+            ("quarantine", self.quarantine_dir),
+        ):
+            if os.path.abspath(folder) == os.path.abspath(self.outbox):
+                # the partner's files would be sent back, our own read as the partner's
+                raise TransportError(f"the outbox is the {name} folder: {self.outbox}")
         try:
             for folder in (self.inbox, self.outbox, self.archive_dir, self.quarantine_dir):
                 folder.mkdir(parents=True, exist_ok=True)

@@ -150,25 +150,43 @@ def campaigns(
     return _campaign(complete, max_blocks, names)
 
 
+def _campaign_event_builders(
+    max_position: int, times: st.SearchStrategy[datetime] | None
+) -> dict[type[CampaignEvent], st.SearchStrategy[CampaignEvent]]:
+    """One strategy per campaign event class (in the order :func:`campaign_events` mixes
+    them)."""
+    at = _times() if times is None else times
+    positions = st.integers(1, max_position)
+    blocks = st.one_of(start_blocks(complete=True), campaign_blocks())
+    return {
+        ListSelected: st.builds(ListSelected, _lists(), at=at),
+        BlockAdded: st.builds(BlockAdded, blocks, st.none() | positions, at=at),
+        BlockRemoved: st.builds(BlockRemoved, positions, at=at),
+        BlockReplaced: st.builds(BlockReplaced, positions, blocks, at=at),
+        MailingSelected: st.builds(MailingSelected, positions, _mailings(), at=at),
+        CampaignActivated: st.builds(CampaignActivated, at=at),
+        CampaignPaused: st.builds(CampaignPaused, at=at),
+        CampaignResumed: st.builds(CampaignResumed, at=at),
+        CampaignEnded: st.builds(CampaignEnded, at=at),
+    }
+
+
+def _campaign_event(
+    cls: type[CampaignEvent],
+    *,
+    max_position: int = 8,
+    times: st.SearchStrategy[datetime] | None = None,
+) -> st.SearchStrategy[CampaignEvent]:
+    """Events of the one campaign event class *cls*, drawn as :func:`campaign_events` does."""
+    return _campaign_event_builders(max_position, times)[cls]
+
+
 def campaign_events(
     *, max_position: int = 8, times: st.SearchStrategy[datetime] | None = None
 ) -> st.SearchStrategy[CampaignEvent]:
     """Campaign events of every kind with valid values (the machine may still refuse them:
     positions up to *max_position* may not exist, a block may not fit where it goes)."""
-    at = _times() if times is None else times
-    positions = st.integers(1, max_position)
-    blocks = st.one_of(start_blocks(complete=True), campaign_blocks())
-    return st.one_of(
-        st.builds(ListSelected, _lists(), at=at),
-        st.builds(BlockAdded, blocks, st.none() | positions, at=at),
-        st.builds(BlockRemoved, positions, at=at),
-        st.builds(BlockReplaced, positions, blocks, at=at),
-        st.builds(MailingSelected, positions, _mailings(), at=at),
-        st.builds(CampaignActivated, at=at),
-        st.builds(CampaignPaused, at=at),
-        st.builds(CampaignResumed, at=at),
-        st.builds(CampaignEnded, at=at),
-    )
+    return st.one_of(*_campaign_event_builders(max_position, times).values())
 
 
 def journey_steps(complete: bool = True, max_interval: int = 30) -> st.SearchStrategy[JourneyStep]:

@@ -10,7 +10,7 @@ several responses for one recipient, soft bounces of one address across mailings
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from hypothesis import strategies as st
 
@@ -80,6 +80,37 @@ def _extra(cls: type[ResponseEvent]) -> st.SearchStrategy[dict[str, Any]]:
     return st.just({})
 
 
+_E = TypeVar("_E", bound=ResponseEvent)
+
+
+@overload
+def response_events(
+    cls: type[_E],
+    *,
+    event_id: st.SearchStrategy[EventId] | None = None,
+    blz: st.SearchStrategy[Blz] | None = None,
+    order: st.SearchStrategy[OrderNumber] | None = None,
+    mailing: st.SearchStrategy[MailingId] | None = None,
+    customer: st.SearchStrategy[CustomerNumber] | None = None,
+    email: st.SearchStrategy[EmailAddress] | None = None,
+    at: st.SearchStrategy[dt.datetime] | None = None,
+) -> st.SearchStrategy[_E]: ...
+
+
+@overload
+def response_events(
+    cls: None = None,
+    *,
+    event_id: st.SearchStrategy[EventId] | None = None,
+    blz: st.SearchStrategy[Blz] | None = None,
+    order: st.SearchStrategy[OrderNumber] | None = None,
+    mailing: st.SearchStrategy[MailingId] | None = None,
+    customer: st.SearchStrategy[CustomerNumber] | None = None,
+    email: st.SearchStrategy[EmailAddress] | None = None,
+    at: st.SearchStrategy[dt.datetime] | None = None,
+) -> st.SearchStrategy[ResponseEvent]: ...
+
+
 def response_events(
     cls: type[ResponseEvent] | None = None,
     *,
@@ -92,7 +123,11 @@ def response_events(
     at: st.SearchStrategy[dt.datetime] | None = None,
 ) -> st.SearchStrategy[ResponseEvent]:
     """Events of class *cls* (any class when ``None``); every field can be given its own
-    strategy, the defaults draw any valid value.  Every event converts to a ``RESP`` record."""
+    strategy, the defaults draw any valid value.  Every event converts to a ``RESP`` record.
+
+    With a concrete *cls* the strategy builds events of that class directly (nothing is
+    filtered) and is typed as such: ``response_events(HardBounce)`` is a
+    ``SearchStrategy[HardBounce]``."""
     classes = [cls] if cls is not None else list(EVENT_TYPES.values())
 
     def build(kind: type[ResponseEvent]) -> st.SearchStrategy[ResponseEvent]:
