@@ -1300,3 +1300,20 @@ def test_a_reku_delivery_order_names_its_occasion() -> None:
         DeliveryOrder(blz=BLZ, number="R2026042", kind="REKU", name="Runde_Geburtstage")
     assert (caught.value.code, caught.value.message.field) == ("E208", "occasion")
     assert reku().occasion == OccasionCode("MCAG002")
+
+
+@pytest.mark.parametrize("ahead", [dt.timedelta(minutes=5), dt.timedelta(days=2)])
+def test_an_unsubscribe_received_counts_though_its_time_is_ahead_of_the_clock(
+    ahead: dt.timedelta,
+) -> None:
+    """Clocks drift: an unsubscribe EMMA already recorded, stamped a little after EMMA's own
+    clock, still withholds the next delivery and send (it was ignored as "in the future")."""
+    world = make_world()
+    unsubscribe = attrs.evolve(event(Unsubscribed, 1, 1, source="LINK"), at=T0 + ahead)
+    world.emma.record_responses([unsubscribe])
+    world.osplus.deliver(kmm(), rows(1, 2))
+    report = world.emma.run_once()
+    [delivery] = report.by_outcome("processed")
+    assert "2 rows, 1 on the list (created), 1 withheld (SPERRLISTE 1)" in delivery.detail
+    mailing = world.emma.send_mailing(BLZ, "KMM", "K2026001", "M1")
+    assert [str(r.customer) for r in mailing.recipients] == ["0000000002"]

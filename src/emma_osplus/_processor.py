@@ -946,6 +946,14 @@ class RecordResult:
     conflicts: int = 0
 
 
+def _known_at(ledger: ConsentLedger, now: dt.datetime) -> dt.datetime:
+    """The moment a send is decided at: *now*, or the time of the latest event already
+    received if that is later.  The two systems' clocks drift; an unsubscribe received before
+    the send must count even when its own time is a few minutes ahead of ours (the latest
+    event by its own time still decides, among everything received)."""
+    return max([now, *(event.at for event in ledger)])
+
+
 def _shown(name: str) -> str:
     """*name* for a report: quoted and escaped when it has control characters or white space
     at its ends (a hostile name must not drive the terminal, a space must be seen)."""
@@ -1313,7 +1321,7 @@ class EmmaProcessor(_Processor):
         ledger = self._ledger_for(blz, (c for c, _ in pairs), (a for _, a in pairs))
         members: list[Member] = []
         withheld: list[WithheldRow] = []
-        for verdict in screen(rows, ledger, at=now, policy=self.consent_policy):
+        for verdict in screen(rows, ledger, at=_known_at(ledger, now), policy=self.consent_policy):
             if isinstance(verdict, ToSend):
                 row = verdict.row
                 values = row.values if isinstance(row, Record) else row
@@ -1878,6 +1886,7 @@ class EmmaProcessor(_Processor):
             rows = [dict(values) for values in members.values()]
             pairs = [(c, EmailAddress(v["EMAIL"]).matching_key) for c, v in members.items()]
             ledger = self._ledger_for(blz_text, (c for c, _ in pairs), (a for _, a in pairs))
+            decide_at = _known_at(ledger, now)
             recipients: list[Recipient] = []
             withheld: list[Withheld] = []
             reported: set[str] = set()
@@ -1885,7 +1894,7 @@ class EmmaProcessor(_Processor):
             for row in rows:
                 customer, email = read_row(row)
                 decision = ledger.may_send_key(
-                    customer, email.matching_key, now, policy=self.consent_policy
+                    customer, email.matching_key, decide_at, policy=self.consent_policy
                 )
                 if decision.allowed:
                     recipients.append(Recipient(customer, email, row))
