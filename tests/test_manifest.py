@@ -128,6 +128,11 @@ def test_constructor_rules(changes: dict[str, Any], code: str, field: str) -> No
     [
         (("a/b.jpg", "beraterbild", 1, SHA), "E108", "lieferschein/dateien/datei/@name"),
         (("..", "beraterbild", 1, SHA), "E108", "lieferschein/dateien/datei/@name"),
+        # names no transport fetches (check_safe_name): refused at once, not missing later
+        *(
+            ((name, "beraterbild", 1, SHA), "E108", "lieferschein/dateien/datei/@name")
+            for name in ("C:x.jpg", "x.jpg ", " ", "CON.jpg", "a<b.jpg", "x\u202egpj.exe")
+        ),
         (("a.jpg", "bild", 1, SHA), "E207", "lieferschein/dateien/datei/@rolle"),
         (("a.jpg", "beraterbild", -1, SHA), "E209", "lieferschein/dateien/datei/@bytes"),
         (("a.jpg", "beraterbild", True, SHA), "E209", "lieferschein/dateien/datei/@bytes"),
@@ -261,6 +266,21 @@ def test_file_name_with_a_path_is_e108() -> None:
         10,
         "lieferschein/dateien/datei[2]/@name",
     )
+
+
+@pytest.mark.parametrize("name", ["C:x.jpg", "berater.jpg ", "CON.jpg", "x\u202egpj.exe"])
+def test_a_file_no_transport_can_fetch_is_e108_when_read(name: str) -> None:
+    """A manifest listing a name that check_safe_name refuses could never be delivered
+    complete; reading it says so at once (E108 at the name), in both modes."""
+    data = write_manifest(make()).replace(
+        b'name="berater.jpg"', b'name="' + name.encode("utf-8") + b'"'
+    )
+    result = read_manifest(data, mode=Mode.LENIENT)
+    assert [(m.code, m.field, m.line) for m in result.messages] == [
+        ("E108", "lieferschein/dateien/datei[2]/@name", 10)
+    ]
+    with pytest.raises(FileNameError):
+        read_manifest(data)
 
 
 def test_evolve_keeps_the_rules() -> None:

@@ -43,7 +43,8 @@ from typing import IO, Any
 
 import attrs
 
-from ._errors import InvalidValueError
+from ._errors import FileNameError, InvalidValueError
+from ._filenames import check_safe_name
 from ._messages import Message
 from ._records import Mode
 from ._types import Blz, OccasionCode, OrderName, OrderNumber
@@ -171,8 +172,20 @@ def _manifest_rules(
     return problems
 
 
+def _check_delivered_name(value: Any, field: str) -> None:
+    """E108 unless *value* names a file a transport can fetch: a plain file name
+    (:func:`~emma_osplus._xml.check_file_name`) that :func:`~emma_osplus.check_safe_name`
+    accepts too (no ``:``, ``<``, device name, trailing space or dot, format character …).  A
+    manifest naming any other file could never be delivered: it is refused at once."""
+    check_file_name(value, field)
+    try:
+        check_safe_name(value)
+    except FileNameError as exc:
+        raise InvalidValueError(attrs.evolve(exc.message, field=field or None)) from None
+
+
 def _check_name(instance: ManifestFile, _: object, value: Any) -> None:
-    check_file_name(value, f"{_DATEI}/@name")
+    _check_delivered_name(value, f"{_DATEI}/@name")
 
 
 def _check_rolle(instance: ManifestFile, _: object, value: Any) -> None:
@@ -396,7 +409,7 @@ def _build(
         saetze = (
             b.convert(parse_count, entry["saetze"], f"{at}/@saetze") if "saetze" in entry else None
         )
-        b.convert(lambda v: check_file_name(v, ""), entry["name"], f"{at}/@name")
+        b.convert(lambda v: _check_delivered_name(v, ""), entry["name"], f"{at}/@name")
         b.messages.extend(
             b.place(m, m.field, None)
             for m in _file_rules(entry["rolle"], saetze, entry.get("encoding"), at)

@@ -15,6 +15,8 @@ import datetime as dt
 from hypothesis import strategies as st
 
 from .._control import AKTIONEN, RHYTHMEN, ControlFile
+from .._errors import FileNameError
+from .._filenames import check_safe_name
 from .._manifest import ARTEN, ENCODINGS, Manifest, ManifestFile, ManifestOptions
 from .._messages import CATALOGUE, Message
 from .._quit import Acknowledgement
@@ -75,9 +77,31 @@ def xml_timestamps() -> st.SearchStrategy[dt.datetime]:
 _COUNTS = st.integers(0, 10**9)
 
 
+#: What a delivered file's name may hold: umlauts, XML's "&" and "'", spaces inside.
+_DELIVERED_CHARS = "abcxyzABCXYZ019äöüÄÖÜß&'-_.()€ "
+
+
+def _delivered_names() -> st.SearchStrategy[str]:
+    """Names a manifest may list: what :func:`~emma_osplus.check_safe_name` accepts (a
+    transport can fetch the file), still rich in umlauts and XML-special characters."""
+    return st.builds(
+        lambda stem, ext: f"{stem}.{ext}",
+        st.text(_DELIVERED_CHARS, min_size=1, max_size=40),
+        st.sampled_from(["csv", "jpg", "png", "gif", "txt"]),
+    ).filter(_is_safe_name)
+
+
+def _is_safe_name(name: str) -> bool:
+    try:
+        check_safe_name(name)
+    except FileNameError:
+        return False
+    return True
+
+
 @st.composite
 def _manifest_files(draw: st.DrawFn) -> tuple[ManifestFile, ...]:
-    names = draw(st.lists(file_names(), min_size=1, max_size=4, unique=True))
+    names = draw(st.lists(_delivered_names(), min_size=1, max_size=4, unique=True))
     subscriber = ManifestFile(
         names[0],
         "abonnenten",
