@@ -111,7 +111,7 @@ def records(*kinds: str) -> st.SearchStrategy[Record]:
     ...     assert record.values["KUNDENNUMMER"].isdigit() and record.line >= 2
     >>> check()
     """
-    chosen = kinds or (*_LIST_KINDS, "RESP")
+    chosen = _kinds(kinds, (*_LIST_KINDS, "RESP"))
 
     @st.composite
     def draw_record(draw: st.DrawFn) -> Record:
@@ -128,6 +128,14 @@ def records(*kinds: str) -> st.SearchStrategy[Record]:
         return draw(st.sampled_from(good))
 
     return draw_record()
+
+
+def _kinds(kinds: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """*kinds*, or all *allowed* ones; a kind not allowed is refused at once."""
+    wrong = [kind for kind in kinds if kind not in allowed]
+    if wrong:
+        raise ValueError(f"kinds {wrong!r}: choose from {', '.join(allowed)}")
+    return kinds or allowed
 
 
 def _nonempty_lists(
@@ -157,7 +165,7 @@ def rejected_records(*kinds: str) -> st.SearchStrategy[Rejected]:
     ...     assert rejected.messages and rejected.line >= 2
     >>> check()
     """
-    chosen = kinds or _LIST_KINDS
+    chosen = _kinds(kinds, _LIST_KINDS)
 
     @st.composite
     def draw_rejected(draw: st.DrawFn) -> Rejected:
@@ -511,7 +519,7 @@ def xml_layouts() -> st.SearchStrategy[XmlLayout]:
     """The layouts of the XML kinds (manifest, control file, acknowledgement).
 
     >>> from hypothesis import find
-    >>> find(xml_layouts(), lambda _: True).root.tag in ("lieferschein", "steuerdatei", "quittung")
+    >>> find(xml_layouts(), lambda _: True).root.tag in ("lieferschein", "steuerung", "quittung")
     True
     """
     return st.sampled_from(_LAYOUTS)
@@ -605,7 +613,7 @@ def deliveries(*kinds: str, damaged: bool = False) -> st.SearchStrategy[Delivery
     ...     assert not verify_delivery(delivery.manifest, delivery.files).ok
     >>> check()
     """
-    chosen = kinds or _LIST_KINDS
+    chosen = _kinds(kinds, _LIST_KINDS)
 
     @st.composite
     def draw_delivery(draw: st.DrawFn) -> Delivery:
