@@ -15,12 +15,11 @@ import datetime as dt
 from hypothesis import strategies as st
 
 from .._control import AKTIONEN, RHYTHMEN, ControlFile
-from .._errors import FileNameError
-from .._filenames import check_safe_name
 from .._manifest import ARTEN, ENCODINGS, Manifest, ManifestFile, ManifestOptions
 from .._messages import CATALOGUE, Message
 from .._quit import Acknowledgement
 from .._types import OccasionCode
+from ._csv import _is_safe_name
 from ._types import blzs, occasion_codes, order_names, order_numbers
 
 __all__ = [
@@ -89,14 +88,6 @@ def _delivered_names() -> st.SearchStrategy[str]:
         st.text(_DELIVERED_CHARS, min_size=1, max_size=40),
         st.sampled_from(["csv", "jpg", "png", "gif", "txt"]),
     ).filter(_is_safe_name)
-
-
-def _is_safe_name(name: str) -> bool:
-    try:
-        check_safe_name(name)
-    except FileNameError:
-        return False
-    return True
 
 
 @st.composite
