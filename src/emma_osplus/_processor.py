@@ -2016,7 +2016,7 @@ class EmmaProcessor(_Processor):
             consent: list[ConsentEvent] = []
             details = []
             for event in batch:
-                values = _resp_values(event)
+                values = seen[blz, str(event.event_id)]  # made once, in the first pass
                 details.append(values)
                 self.store.put(self._ns("responses", blz), str(event.event_id), values)
                 self._index_bounces(blz, event)

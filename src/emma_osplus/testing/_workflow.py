@@ -1273,22 +1273,6 @@ def record_results() -> st.SearchStrategy[RecordResult]:
 # -- every type -----------------------------------------------------------------------------------
 
 
-def _one(cls: type[Any], build: Callable[[type[Any]], st.SearchStrategy[Any]]) -> Callable[[], Any]:
-    return lambda: build(cls)
-
-
-def _kmm_for(cls: type[Any]) -> st.SearchStrategy[Any]:
-    return _kmm_event(cls)
-
-
-def _list_for(cls: type[Any]) -> st.SearchStrategy[Any]:
-    return _list_event(cls)
-
-
-def _campaign_for(cls: type[Any]) -> st.SearchStrategy[Any]:
-    return _campaign_event(cls)
-
-
 _KMM_EVENT_TYPES: tuple[type[KmmEvent], ...] = (
     ManifestAnnounced,
     DeliveryVerified,
@@ -1348,7 +1332,7 @@ FOR_TYPES: dict[type, Callable[[], st.SearchStrategy[Any]]] = {
     # orders
     OrderEvent: _mix(*_KMM_EVENT_TYPES, *_REKU_EVENT_TYPES),
     KmmEvent: _mix(*_KMM_EVENT_TYPES),
-    **{cls: _one(cls, _kmm_for) for cls in _KMM_EVENT_TYPES},
+    **{cls: functools.partial(_kmm_event, cls) for cls in _KMM_EVENT_TYPES},
     RekuEvent: _mix(*_REKU_EVENT_TYPES),
     ControlFileReceived: control_file_events,
     ControlFileFailed: failed_control_file_events,
@@ -1363,7 +1347,7 @@ FOR_TYPES: dict[type, Callable[[], st.SearchStrategy[Any]]] = {
     AcceptedDelivery: accepted_deliveries,
     # subscriber lists
     ListEvent: _mix(*_LIST_EVENT_TYPES),
-    **{cls: _one(cls, _list_for) for cls in _LIST_EVENT_TYPES},
+    **{cls: functools.partial(_list_event, cls) for cls in _LIST_EVENT_TYPES},
     Member: list_members,
     MarkerPosition: marker_positions,
     UpdateMarker: update_markers,
@@ -1377,7 +1361,7 @@ FOR_TYPES: dict[type, Callable[[], st.SearchStrategy[Any]]] = {
     SendBlock: send_blocks,
     Campaign: campaigns,
     CampaignEvent: _mix(*_CAMPAIGN_EVENT_TYPES),
-    **{cls: _one(cls, _campaign_for) for cls in _CAMPAIGN_EVENT_TYPES},
+    **{cls: functools.partial(_campaign_event, cls) for cls in _CAMPAIGN_EVENT_TYPES},
     # journeys
     JourneyStep: journey_steps,
     JourneyPlan: journey_plans,
@@ -1388,7 +1372,7 @@ FOR_TYPES: dict[type, Callable[[], st.SearchStrategy[Any]]] = {
     DueSend: due_sends,
     LeaveReason: leave_reasons,
     JourneyEvent: _mix(*_JOURNEY_EVENT_TYPES),
-    **{cls: _one(cls, _journey_event) for cls in _JOURNEY_EVENT_TYPES},
+    **{cls: functools.partial(_journey_event, cls) for cls in _JOURNEY_EVENT_TYPES},
     # simulation
     Rates: rates,
     Assumptions: assumptions,
